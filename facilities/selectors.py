@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import F, QuerySet
+
+from .models import Facility, FacilityKind, Membership
+
+
+def membership_for(user: AbstractBaseUser | AnonymousUser) -> Membership | None:
+    """The user's facility membership, or None (anonymous, or not attached)."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return Membership.objects.select_related("facility").get(user=user)
+    except Membership.DoesNotExist:
+        return None
+
+
+def hospitals_for_inquiry() -> QuerySet[Facility]:
+    """Active hospitals, freshest availability first (rewards keeping it current)."""
+    return Facility.objects.filter(kind=FacilityKind.HOSPITAL, is_active=True).order_by(
+        F("availability_updated_at").desc(nulls_last=True), "name"
+    )

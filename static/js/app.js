@@ -1,0 +1,183 @@
+// Kakehashi live client: load state over HTTP (the server-rendered page),
+// then apply events from the socket; resume from the last event id after a
+// reconnect, and ask for a sync now and then to fill any gap left by the
+// at-most-once channel layer.
+(function () {
+  "use strict";
+  const script = document.getElementById("app-js");
+  let lastId = parseInt(script.dataset.lastEventId || "0", 10);
+  const live = document.getElementById("live");
+  const seen = new Set();
+  let socket = null;
+  let retry = 0;
+  let refreshTimer = null;
+
+  function csrf() {
+    const m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  function setLive(state, text) {
+    if (!live) return;
+    live.dataset.state = state;
+    live.textContent = text;
+  }
+
+  async function refreshPanels() {
+    for (const el of document.querySelectorAll("[data-panel-url]")) {
+      const res = await fetch(el.dataset.panelUrl, { credentials: "same-origin" });
+      if (res.ok) {
+        // Keep open <details> open across refreshes.
+        const open = new Set([...el.querySelectorAll("details[open]")].map((d) => d.closest("[data-photo-id]")?.dataset.photoId));
+        el.innerHTML = await res.text();
+        el.querySelectorAll("[data-photo-id]").forEach((f) => { if (open.has(f.dataset.photoId)) f.querySelector("details")?.setAttribute("open", ""); });
+        bindForms(el);
+      } else if (res.status === 404) {
+        el.innerHTML = '<section class="card"><p class="notice">この搬送は表示できません。</p></section>';
+      }
+    }
+  }
+
+  function scheduleRefresh() {
+    // Several events often arrive together (choose = withdrawals + status):
+    // refresh once for the burst.
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refreshPanels, 80);
+  }
+
+  function onEvent(ev) {
+    if (seen.has(ev.id)) return;
+    seen.add(ev.id);
+    if (ev.id > lastId) lastId = ev.id;
+    const panel = document.getElementById("transfer-panel");
+    if (!panel || String(ev.transfer_id) === panel.dataset.transferId) scheduleRefresh();
+    else if (document.getElementById("list-panel")) scheduleRefresh();
+    document.dispatchEvent(new CustomEvent("kakehashi:event", { detail: ev }));
+  }
+
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${proto}://${location.host}/ws/events/?last_id=${lastId}`);
+    socket.onopen = () => { retry = 0; setLive("open", "● ライブ"); };
+    socket.onmessage = (msg) => {
+      const data = JSON.parse(msg.data);
+      if (data.kind === "event") onEvent(data);
+      else if (data.kind === "resync") { location.reload(); }
+    };
+    socket.onclose = (e) => {
+      if (e.code === 4401 || e.code === 4403) { setLive("closed", "ログインが必要です"); return; }
+      setLive("retrying", "再接続中…");
+      retry = Math.min(retry + 1, 6);
+      setTimeout(connect, 500 * 2 ** retry * (0.5 + Math.random()));
+    };
+  }
+
+  setInterval(() => {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "sync", after: lastId }));
+  }, 30000);
+
+  function showError(form, text) {
+    const box = document.getElementById("action-error");
+    if (box) { box.textContent = text; box.hidden = false; box.scrollIntoView({ block: "nearest" }); }
+    form.querySelectorAll("button").forEach((b) => (b.disabled = false));
+  }
+
+  function formJson(form) {
+    const out = {};
+    for (const el of form.elements) {
+      if (!el.name || el.disabled) continue;
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) continue;
+      const value = el.dataset.int ? parseInt(el.value, 10) : el.value;
+      if (el.type === "checkbox") (out[el.name] = out[el.name] || []).push(value);
+      else out[el.name] = value;
+    }
+    return out;
+  }
+
+  // Phones send 3-12 MB photos; a weak mountain link needs ~400 KB. Shrink to
+  // 2000 px on the long side as JPEG before sending (OCR still reads it).
+  async function shrink(file) {
+    if (!file.type.startsWith("image/") || !window.createImageBitmap) return file;
+    try {
+      const bmp = await createImageBitmap(file, { imageOrientation: "from-image" });
+      const scale = Math.min(1, 2000 / Math.max(bmp.width, bmp.height));
+      if (scale === 1 && file.size < 1.5e6) return file;
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.round(bmp.width * scale);
+      canvas.height = Math.round(bmp.height * scale);
+      canvas.getContext("2d").drawImage(bmp, 0, 0, canvas.width, canvas.height);
+      const blob = await new Promise((r) => canvas.toBlob(r, "image/jpeg", 0.85));
+      return blob ? new File([blob], "page.jpg", { type: "image/jpeg" }) : file;
+    } catch (e) {
+      return file;
+    }
+  }
+
+  function upload(form, file, bar) {
+    // XHR for upload progress; retried with backoff so a dropped connection
+    // does not lose the page (the server de-duplicates identical bytes).
+    return new Promise((resolve, reject) => {
+      let attempt = 0;
+      const send = () => {
+        const xhr = new XMLHttpRequest();
+        xhr.open("POST", form.dataset.api);
+        xhr.setRequestHeader("X-CSRFToken", csrf());
+        xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = (100 * e.loaded) / e.total; };
+        xhr.onload = () => {
+          if (xhr.status < 300) resolve();
+          else if (xhr.status >= 500 && attempt < 5) retryLater();
+          else { let d = "送信できませんでした。"; try { d = JSON.parse(xhr.responseText).detail || d; } catch (e) {} reject(new Error(d)); }
+        };
+        xhr.onerror = () => (attempt < 8 ? retryLater() : reject(new Error("通信できません。電波の良い場所で再度お試しください。")));
+        const fd = new FormData();
+        fd.append("images", file);
+        xhr.send(fd);
+      };
+      const retryLater = () => { attempt += 1; setTimeout(send, 1000 * 2 ** Math.min(attempt, 5)); };
+      send();
+    });
+  }
+
+  async function submit(form) {
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    form.querySelectorAll("button").forEach((b) => (b.disabled = true));
+    if (form.dataset.upload) {
+      const input = form.querySelector("input[type=file]");
+      const bar = form.querySelector("progress");
+      bar.hidden = false;
+      try {
+        for (const f of input.files) { bar.value = 0; await upload(form, await shrink(f), bar); }
+      } catch (e) { showError(form, e.message); return; }
+      bar.hidden = true;
+      await refreshPanels();
+      return;
+    }
+    const res = await fetch(form.dataset.api, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      body: JSON.stringify(formJson(form)),
+    });
+    if (!res.ok) {
+      let detail = "操作できませんでした。";
+      try {
+        const body = await res.json();
+        detail = body.detail || Object.values(body).flat().join(" ") || detail;
+      } catch (e) {}
+      showError(form, detail);
+      await refreshPanels();
+      return;
+    }
+    await refreshPanels();
+  }
+
+  function bindForms(root) {
+    root.querySelectorAll("form[data-api]").forEach((form) => {
+      form.addEventListener("submit", (e) => { e.preventDefault(); submit(form); });
+      if (form.dataset.upload) form.querySelector("input[type=file]").addEventListener("change", () => submit(form));
+    });
+  }
+
+  bindForms(document);
+  connect();
+})();

@@ -1,0 +1,280 @@
+"""REST API. Thin: parse, look up with access checks (404 for others), call a
+service, serialise. Domain errors become {code, detail} with their status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from facilities.models import AmbulanceUnit, Facility, FacilityKind, Membership
+from facilities.selectors import hospitals_for_inquiry, membership_for
+from facilities.services import FacilityError, hospital_availability_update
+from notifications.events import serialize
+
+from . import serializers as s
+from . import services
+from .errors import Forbidden, Invalid, TransferError
+from .selectors import (
+    events_for_facility,
+    inquiry_get_for_hospital_user,
+    transfer_get_for_user,
+    transfers_for_user,
+)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, TransferError):
+        return Response({"code": exc.code, "detail": exc.message}, status=exc.status)
+    if isinstance(exc, Http404):
+        exc = NotFound("見つかりません。")
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "code" not in response.data:
+        response.data["code"] = getattr(exc, "default_code", "error")
+    return response
+
+
+def _membership(request: Request) -> Membership:
+    membership = membership_for(request.user)
+    if membership is None:
+        raise Forbidden("no_facility", "所属施設が設定されていません。")
+    return membership
+
+
+def _detail(request: Request, transfer_id: int, *, code: int = 200) -> Response:
+    membership = _membership(request)
+    transfer = transfer_get_for_user(request.user, transfer_id)
+    services.audit_record(user=request.user, transfer=transfer, action="transfer.read")
+    data = s.TransferDetailSerializer(transfer, context={"membership": membership}).data
+    return Response(data, status=code)
+
+
+class MeView(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "username": serializers.CharField(),
+                "role": serializers.CharField(),
+                "facility": s.FacilityBriefSerializer(),
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        membership = _membership(request)
+        ambulances = []
+        if membership.facility.kind == FacilityKind.FIRE_STATION:
+            ambulances = [
+                {"id": a.pk, "call_sign": a.call_sign}
+                for a in membership.facility.ambulances.filter(is_active=True)
+            ]
+        return Response(
+            {
+                "username": request.user.get_username(),
+                "role": membership.role,
+                "facility": s.FacilityBriefSerializer(membership.facility).data,
+                "ambulances": ambulances,
+            }
+        )
+
+
+class TransferListView(APIView):
+    @extend_schema(responses=s.TransferListSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        _membership(request)
+        qs = transfers_for_user(request.user).order_by("-created_at")[:200]
+        return Response(s.TransferListSerializer(qs, many=True).data)
+
+    @extend_schema(request=s.TransferCreateSerializer, responses={201: s.TransferDetailSerializer})
+    def post(self, request: Request) -> Response:
+        membership = _membership(request)
+        ser = s.TransferCreateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        transfer = services.transfer_create(care_home=membership.facility, by=request.user, **ser.validated_data)
+        return _detail(request, transfer.pk, code=status.HTTP_201_CREATED)
+
+
+class TransferDetailView(APIView):
+    @extend_schema(responses=s.TransferDetailSerializer)
+    def get(self, request: Request, transfer_id: int) -> Response:
+        return _detail(request, transfer_id)
+
+
+class TransferSendView(APIView):
+    @extend_schema(request=None, responses=s.TransferDetailSerializer)
+    def post(self, request: Request, transfer_id: int) -> Response:
+        transfer = transfer_get_for_user(request.user, transfer_id)
+        services.transfer_send(transfer=transfer, by=request.user)
+        return _detail(request, transfer_id)
+
+
+class PhotoUploadView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "PhotoUpload", {"images": serializers.ListField(child=serializers.ImageField())}
+            )
+        },
+        responses={201: s.PhotoSerializer(many=True)},
+    )
+    def post(self, request: Request, transfer_id: int) -> Response:
+        transfer = transfer_get_for_user(request.user, transfer_id)
+        files = request.FILES.getlist("images") or request.FILES.getlist("image")
+        if not files:
+            raise Invalid("no_file", "画像ファイルを選んでください。")
+        results = []
+        any_created = False
+        # Each page is its own transaction: a bad second page must not lose the
+        # first one on a weak connection.
+        for upload in files:
+            photo, created = services.photo_attach(transfer=transfer, upload=upload, by=request.user)
+            any_created = any_created or created
+            results.append(photo)
+        data = s.PhotoSerializer(results, many=True).data
+        return Response(data, status=status.HTTP_201_CREATED if any_created else status.HTTP_200_OK)
+
+
+class TransferAssignView(APIView):
+    @extend_schema(request=s.AssignSerializer, responses=s.TransferDetailSerializer)
+    def post(self, request: Request, transfer_id: int) -> Response:
+        transfer = transfer_get_for_user(request.user, transfer_id)
+        ser = s.AssignSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        ambulance = AmbulanceUnit.objects.filter(pk=ser.validated_data["ambulance_id"]).first()
+        if ambulance is None:
+            raise Invalid("bad_ambulance", "この署の救急車を選んでください。")
+        services.transfer_assign_crew(transfer=transfer, ambulance=ambulance, by=request.user)
+        return _detail(request, transfer_id)
+
+
+class InquiriesCreateView(APIView):
+    @extend_schema(request=s.InquiriesCreateSerializer, responses={201: s.TransferDetailSerializer})
+    def post(self, request: Request, transfer_id: int) -> Response:
+        transfer = transfer_get_for_user(request.user, transfer_id)
+        ser = s.InquiriesCreateSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        ids = set(ser.validated_data["hospital_ids"])
+        hospitals = list(Facility.objects.filter(pk__in=ids, kind=FacilityKind.HOSPITAL))
+        if len(hospitals) != len(ids):
+            raise Invalid("not_a_hospital", "照会先は病院から選んでください。")
+        services.inquiries_create(transfer=transfer, hospitals=hospitals, by=request.user)
+        return _detail(request, transfer_id, code=status.HTTP_201_CREATED)
+
+
+class InquiryAcceptView(APIView):
+    @extend_schema(request=s.AcceptSerializer, responses=s.InquirySerializer)
+    def post(self, request: Request, inquiry_id: int) -> Response:
+        inquiry = inquiry_get_for_hospital_user(request.user, inquiry_id)
+        ser = s.AcceptSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        inquiry = services.inquiry_accept(inquiry=inquiry, by=request.user, **ser.validated_data)
+        return Response(s.InquirySerializer(inquiry).data)
+
+
+class InquiryDeclineView(APIView):
+    @extend_schema(request=s.DeclineSerializer, responses=s.InquirySerializer)
+    def post(self, request: Request, inquiry_id: int) -> Response:
+        inquiry = inquiry_get_for_hospital_user(request.user, inquiry_id)
+        ser = s.DeclineSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        inquiry = services.inquiry_decline(inquiry=inquiry, by=request.user, **ser.validated_data)
+        return Response(s.InquirySerializer(inquiry).data)
+
+
+class TransferChooseView(APIView):
+    @extend_schema(request=s.ChooseSerializer, responses=s.TransferDetailSerializer)
+    def post(self, request: Request, transfer_id: int) -> Response:
+        transfer = transfer_get_for_user(request.user, transfer_id)
+        ser = s.ChooseSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        hospital = Facility.objects.filter(
+            pk=ser.validated_data["hospital_id"], kind=FacilityKind.HOSPITAL
+        ).first()
+        if hospital is None:
+            raise Invalid("not_a_hospital", "受入可と回答した病院から選んでください。")
+        services.transfer_choose_destination(transfer=transfer, hospital=hospital, by=request.user)
+        return _detail(request, transfer_id)
+
+
+class TransferMilestoneView(APIView):
+    @extend_schema(request=s.MilestoneSerializer, responses=s.TransferDetailSerializer)
+    def post(self, request: Request, transfer_id: int) -> Response:
+        transfer = transfer_get_for_user(request.user, transfer_id)
+        ser = s.MilestoneSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        services.transfer_record_milestone(
+            transfer=transfer, milestone=ser.validated_data["milestone"], by=request.user
+        )
+        return _detail(request, transfer_id)
+
+
+class TransferCloseView(APIView):
+    @extend_schema(request=None, responses=s.TransferDetailSerializer)
+    def post(self, request: Request, transfer_id: int) -> Response:
+        transfer = transfer_get_for_user(request.user, transfer_id)
+        services.transfer_close(transfer=transfer, by=request.user)
+        return _detail(request, transfer_id)
+
+
+class TransferCancelView(APIView):
+    @extend_schema(request=s.CancelSerializer, responses=s.TransferDetailSerializer)
+    def post(self, request: Request, transfer_id: int) -> Response:
+        transfer = transfer_get_for_user(request.user, transfer_id)
+        ser = s.CancelSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        services.transfer_cancel(transfer=transfer, by=request.user, **ser.validated_data)
+        return _detail(request, transfer_id)
+
+
+_after = OpenApiParameter("after", int, description="Return events with a larger id")
+
+
+class EventListView(APIView):
+    """Events the user's facility may see, after a given id (resume / gap fill)."""
+
+    @extend_schema(parameters=[_after], responses=inline_serializer("Events", {"events": serializers.ListField()}))
+    def get(self, request: Request) -> Response:
+        membership = _membership(request)
+        try:
+            after = int(request.query_params.get("after", "0"))
+        except ValueError as e:
+            raise Invalid("bad_after", "after は整数で指定してください。") from e
+        transfer_id = request.query_params.get("transfer")
+        events = events_for_facility(
+            membership.facility_id,
+            after=after,
+            transfer_id=int(transfer_id) if transfer_id and transfer_id.isdigit() else None,
+        )
+        return Response({"events": [serialize(e) for e in events]})
+
+
+class HospitalListView(APIView):
+    @extend_schema(responses=s.HospitalSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        _membership(request)
+        return Response(s.HospitalSerializer(hospitals_for_inquiry(), many=True).data)
+
+
+class AvailabilityView(APIView):
+    @extend_schema(request=s.AvailabilitySerializer, responses=s.HospitalSerializer)
+    def post(self, request: Request) -> Response:
+        membership = _membership(request)
+        ser = s.AvailabilitySerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        try:
+            hospital = hospital_availability_update(
+                hospital=membership.facility, **ser.validated_data
+            )
+        except FacilityError as e:
+            raise Forbidden("not_a_hospital", "病院の職員のみ更新できます。") from e
+        return Response(s.HospitalSerializer(hospital).data)

@@ -1,0 +1,211 @@
+"""Photos of the patient sheet, and the OCR job each one gets."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import warnings
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from PIL import Image, UnidentifiedImageError
+
+from facilities.models import Role
+from notifications.events import event_emit
+
+from ..errors import Conflict, Invalid
+from ..models import OcrJob, OcrStatus, Transfer, TransferPhoto, TransferStatus
+from .common import actor_membership, lock_transfer, now
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+class CheckedImage:
+    def __init__(self, data: bytes, content_type: str, width: int, height: int) -> None:
+        self.data = data
+        self.content_type = content_type
+        self.width = width
+        self.height = height
+        self.sha256 = hashlib.sha256(data).hexdigest()
+
+
+def image_check(data: bytes) -> CheckedImage:
+    """Refuse anything that is not a whole, reasonably sized JPEG/PNG/WebP.
+
+    Checks the bytes, never the client's file name or declared type.
+    """
+    if len(data) == 0:
+        raise Invalid("empty_file", "ファイルが空です。")
+    if len(data) > settings.KAKEHASHI_PHOTO_MAX_BYTES:
+        limit_mb = settings.KAKEHASHI_PHOTO_MAX_BYTES // (1024 * 1024)
+        raise Invalid("file_too_large", f"画像が大きすぎます（上限 {limit_mb} MB）。")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (not raises) between MAX_IMAGE_PIXELS and twice it.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                fmt = probe.format or ""
+                width, height = probe.size
+                if fmt not in ALLOWED_FORMATS:
+                    raise Invalid("unsupported_type", "JPEG・PNG・WebP の画像を送ってください。")
+                if width * height > settings.KAKEHASHI_PHOTO_MAX_PIXELS:
+                    raise Invalid("too_many_pixels", "画像の画素数が大きすぎます。")
+                probe.verify()
+            # verify() does not decode pixel data; a truncated JPEG passes it.
+            with Image.open(io.BytesIO(data)) as full:
+                full.load()
+    except Invalid:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise Invalid("too_many_pixels", "画像の画素数が大きすぎます。") from e
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise Invalid("corrupt_image", "画像を読み取れません（壊れているか画像ではありません）。") from e
+    return CheckedImage(data, ALLOWED_FORMATS[fmt], width, height)
+
+
+def _read_upload(upload: UploadedFile) -> bytes:
+    limit = settings.KAKEHASHI_PHOTO_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        limit_mb = limit // (1024 * 1024)
+        raise Invalid("file_too_large", f"画像が大きすぎます（上限 {limit_mb} MB）。")
+    return upload.read(limit + 1)
+
+
+def photo_attach(*, transfer: Transfer, upload: UploadedFile, by: Any) -> tuple[TransferPhoto, bool]:
+    """Attach one page. Returns (photo, created).
+
+    Idempotent by content: a phone that retries an upload whose answer it
+    never received gets the existing photo back (created=False), not a
+    duplicate page.
+    """
+    checked = image_check(_read_upload(upload))
+    try:
+        return _photo_attach_checked(transfer=transfer, checked=checked, by=by)
+    except IntegrityError:
+        # Two identical uploads raced past the lookup; the other one won.
+        existing = TransferPhoto.objects.get(transfer=transfer, sha256=checked.sha256)
+        return existing, False
+
+
+@transaction.atomic
+def _photo_attach_checked(
+    *, transfer: Transfer, checked: CheckedImage, by: Any
+) -> tuple[TransferPhoto, bool]:
+    transfer = lock_transfer(transfer)
+    membership = actor_membership(by, facility_id=transfer.care_home_id, roles={Role.CARE_STAFF})
+    existing = TransferPhoto.objects.filter(transfer=transfer, sha256=checked.sha256).first()
+    if existing is not None:
+        return existing, False
+    if transfer.status in {TransferStatus.CLOSED, TransferStatus.CANCELLED}:
+        raise Conflict("transfer_closed", "終了した搬送には写真を追加できません。")
+    page = (transfer.photos.aggregate(m=Max("page"))["m"] or 0) + 1
+    photo = TransferPhoto(
+        transfer=transfer,
+        page=page,
+        content_type=checked.content_type,
+        size_bytes=len(checked.data),
+        width=checked.width,
+        height=checked.height,
+        sha256=checked.sha256,
+        uploaded_by=by,
+    )
+    photo.image.save("upload", ContentFile(checked.data), save=False)
+    try:
+        photo.save()
+    except Exception:
+        photo.image.delete(save=False)
+        raise
+    job = OcrJob.objects.create(photo=photo)
+    event_emit(
+        transfer=transfer,
+        type="photo.added",
+        actor=by,
+        facility=membership.facility,
+        payload={"photo_id": photo.pk, "page": page},
+    )
+    _enqueue_ocr(job.pk)
+    return photo, True
+
+
+def _enqueue_ocr(job_id: int) -> None:
+    from ..tasks import ocr_photo_task
+
+    # After commit: the worker must find the row.
+    transaction.on_commit(lambda: ocr_photo_task.delay(job_id))
+
+
+def _ocr_emit(job: OcrJob) -> None:
+    event_emit(
+        transfer=job.photo.transfer,
+        type="ocr.status",
+        actor=None,
+        facility=None,
+        payload={
+            "photo_id": job.photo_id,
+            "job_id": job.pk,
+            "status": job.status,
+            "progress": job.progress,
+        },
+    )
+
+
+def ocr_job_start(*, job_id: int) -> OcrJob | None:
+    """Claim a queued job. Returns None if another worker has it or it is finished.
+
+    The conditional UPDATE settles the race between two deliveries of the
+    same task (acks_late redelivery): only one sees a row count of 1.
+    """
+    with transaction.atomic():
+        claimed = OcrJob.objects.filter(pk=job_id, status=OcrStatus.QUEUED).update(
+            status=OcrStatus.RUNNING, started_at=now(), progress=10
+        )
+        if not claimed:
+            return None
+        job = OcrJob.objects.select_related("photo__transfer").get(pk=job_id)
+        job.attempts += 1
+        job.save(update_fields=["attempts"])
+        _ocr_emit(job)
+    return job
+
+
+def ocr_job_finish(*, job: OcrJob, raw_text: str | None, error: str = "") -> OcrJob:
+    with transaction.atomic():
+        job = OcrJob.objects.select_for_update().select_related("photo__transfer").get(pk=job.pk)
+        job.finished_at = now()
+        job.progress = 100
+        if raw_text is None:
+            job.status = OcrStatus.FAILED
+            job.error = error[:300]
+        else:
+            job.status = OcrStatus.DONE
+            job.raw_text = raw_text
+        job.save()
+        _ocr_emit(job)
+    return job
+
+
+def ocr_job_run(*, job_id: int) -> OcrJob | None:
+    """Run OCR on one photo: claim, recognise, store. One failure path."""
+    from ..ocr import OcrFailed, recognise
+
+    job = ocr_job_start(job_id=job_id)
+    if job is None:
+        return None
+    try:
+        with job.photo.image.open("rb") as f:
+            data = f.read()
+        text = recognise(data)
+    except OcrFailed as e:
+        return ocr_job_finish(job=job, raw_text=None, error=str(e))
+    except Exception as e:
+        # Never leave a job running forever; the reason is technical, not personal.
+        logger.exception("OCR job %s failed", job_id)
+        return ocr_job_finish(job=job, raw_text=None, error=f"internal error: {type(e).__name__}")
+    return ocr_job_finish(job=job, raw_text=text)
