@@ -1,0 +1,122 @@
+"""Fixtures: the town and its personas.
+
+- nurse: care staff at home_a (creates the transfers)
+- other_nurse: care staff at home_b (an outsider care home)
+- crew: crew member at the station serving both homes
+- doctor: clinician at hospital_a (asked)
+- doctor_b: clinician at hospital_b (asked)
+- outsider_doctor: clinician at hospital_c (never asked)
+- anonymous: no login
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from channels.layers import channel_layers
+from django.conf import settings
+from django.test import Client
+from PIL import Image, ImageDraw
+
+from config import celery_app
+from facilities.models import AmbulanceUnit, Facility, Role
+
+from .factories import AmbulanceFactory, CareHomeFactory, HospitalFactory, StationFactory, member
+
+# OCR tasks run in-process in tests, right after the commit that enqueued
+# them, against real Tesseract; the broker is not involved.
+celery_app.conf.update(task_always_eager=True, task_eager_propagates=True)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_channel_layer() -> Any:
+    """A fresh Redis channel-layer prefix per test: no cross-talk between tests
+    (facility ids repeat across tests on a flushed database)."""
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    old = config["prefix"]
+    config["prefix"] = f"kk-test-{uuid.uuid4().hex[:8]}"
+    channel_layers.backends = {}
+    yield
+    config["prefix"] = old
+    channel_layers.backends = {}
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@dataclass
+class Town:
+    station: Facility
+    ambulance: AmbulanceUnit
+    home_a: Facility
+    home_b: Facility
+    hospital_a: Facility
+    hospital_b: Facility
+    hospital_c: Facility
+    nurse: Any
+    other_nurse: Any
+    crew: Any
+    doctor: Any
+    doctor_b: Any
+    outsider_doctor: Any
+
+
+@pytest.fixture
+def town(db: None) -> Town:
+    station = StationFactory(name="吉備中央出張所")
+    ambulance = AmbulanceFactory(station=station, call_sign="救急1")
+    home_a = CareHomeFactory(name="吉備の里", served_by=station)
+    home_b = CareHomeFactory(name="やまなみ", served_by=station)
+    hospital_a = HospitalFactory(name="中央病院")
+    hospital_b = HospitalFactory(name="北部病院")
+    hospital_c = HospitalFactory(name="南部病院")
+    return Town(
+        station=station,
+        ambulance=ambulance,
+        home_a=home_a,
+        home_b=home_b,
+        hospital_a=hospital_a,
+        hospital_b=hospital_b,
+        hospital_c=hospital_c,
+        nurse=member("nurse", home_a, Role.CARE_STAFF),
+        other_nurse=member("other_nurse", home_b, Role.CARE_STAFF),
+        crew=member("crew", station, Role.CREW),
+        doctor=member("doctor", hospital_a, Role.CLINICIAN),
+        doctor_b=member("doctor_b", hospital_b, Role.CLINICIAN),
+        outsider_doctor=member("outsider_doctor", hospital_c, Role.CLINICIAN),
+    )
+
+
+def client_for(user: Any | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def clients(town: Town) -> dict[str, Client]:
+    return {
+        "nurse": client_for(town.nurse),
+        "other_nurse": client_for(town.other_nurse),
+        "crew": client_for(town.crew),
+        "doctor": client_for(town.doctor),
+        "doctor_b": client_for(town.doctor_b),
+        "outsider_doctor": client_for(town.outsider_doctor),
+        "anonymous": client_for(None),
+    }
+
+
+def sheet_png(text: str = "患者情報 氏名 山田 花子", size: tuple[int, int] = (400, 120)) -> bytes:
+    """A small real PNG (fast for Tesseract)."""
+    img = Image.new("L", size, 255)
+    ImageDraw.Draw(img).rectangle([10, 10, size[0] - 10, size[1] - 10], outline=0, width=3)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
