@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import io
+import os
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,15 @@ from .factories import AmbulanceFactory, CareHomeFactory, HospitalFactory, Stati
 celery_app.conf.update(task_always_eager=True, task_eager_propagates=True)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """One PostgreSQL test database per pytest process, so that runs on the same
+    server (developers, CI, parallel sessions) never fight over `test_test`."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        db.setdefault("TEST", {})["NAME"] = f"test_kakehashi_{os.getpid()}"
+
+
 @pytest.fixture(autouse=True)
 def _isolated_channel_layer() -> Any:
     """A fresh Redis channel-layer prefix per test: no cross-talk between tests
@@ -43,6 +53,18 @@ def _isolated_channel_layer() -> Any:
     yield
     config["prefix"] = old
     channel_layers.backends = {}
+
+
+@pytest.fixture(autouse=True)
+def _close_async_worker_connections() -> Any:
+    """Code run through sync_to_async (consumers, async tests) uses a DB
+    connection in asgiref's single worker thread; close it after each test so
+    the test database can be flushed and dropped."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
 
 
 @pytest.fixture(autouse=True)
@@ -120,3 +142,29 @@ def sheet_png(text: str = "患者情報 氏名 山田 花子", size: tuple[int, 
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    """Test users need a password, not a production-strength hash: PBKDF2 costs
+    ~0.7 s per user here, i.e. seconds per `town`."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`postgres` tests (row locks, several connections, server processes) mean
+    nothing on SQLite: deselect them there - visibly, never as silent skips."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine == "django.db.backends.postgresql":
+        return
+    deselected = [item for item in items if item.get_closest_marker("postgres")]
+    if not deselected:
+        return
+    config.hook.pytest_deselected(items=deselected)
+    items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"kakehashi: {len(deselected)} postgres-marked tests deselected "
+            f"(database engine is {engine}; set DATABASE_URL=postgres://... to run them)"
+        )

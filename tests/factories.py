@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 import factory
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth import get_user_model
 from factory.django import DjangoModelFactory
 
@@ -41,6 +44,14 @@ class AmbulanceFactory(DjangoModelFactory[AmbulanceUnit]):
     call_sign = factory.Sequence(lambda n: f"救急{n}")
 
 
+TEST_PASSWORD = "pw-for-tests"
+
+
+@functools.cache
+def shared_password_hash() -> str:
+    return make_password(TEST_PASSWORD)
+
+
 class UserFactory(DjangoModelFactory):  # type: ignore[type-arg]
     class Meta:
         model = get_user_model()
@@ -48,7 +59,8 @@ class UserFactory(DjangoModelFactory):  # type: ignore[type-arg]
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.django.Password("pw-for-tests")
+    # One real PBKDF2 hash, computed once: hashing per user costs ~0.7 s each.
+    password = factory.LazyFunction(lambda: shared_password_hash())
 
 
 def member(username: str, facility: Facility, role: Role) -> object:
