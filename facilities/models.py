@@ -94,7 +94,9 @@ class AmbulanceUnit(models.Model):
     class Meta:
         ordering = ["station", "call_sign"]
         constraints = [
-            models.UniqueConstraint(fields=["station", "call_sign"], name="ambulance_unique_call_sign")
+            models.UniqueConstraint(
+                fields=["station", "call_sign"], name="ambulance_unique_call_sign"
+            )
         ]
 
     def __str__(self) -> str:

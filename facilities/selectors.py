@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from typing import Any
+
 from django.db.models import F, QuerySet
 
 from .models import Facility, FacilityKind, Membership
 
 
-def membership_for(user: AbstractBaseUser | AnonymousUser) -> Membership | None:
+def membership_for(user: Any) -> Membership | None:
     """The user's facility membership, or None (anonymous, or not attached)."""
     if not user.is_authenticated:
         return None

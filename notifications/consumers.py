@@ -37,7 +37,10 @@ def _membership_facility_id(user: Any) -> int | None:
 
 @database_sync_to_async
 def _replay(facility_id: int, after: int) -> list[dict[str, Any]]:
-    return [dict(serialize(e)) for e in events_for_facility(facility_id, after=after, limit=REPLAY_LIMIT + 1)]
+    return [
+        dict(serialize(e))
+        for e in events_for_facility(facility_id, after=after, limit=REPLAY_LIMIT + 1)
+    ]
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
@@ -73,7 +76,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.facility_id is not None:
-            await self.channel_layer.group_discard(facility_group(self.facility_id), self.channel_name)
+            await self.channel_layer.group_discard(
+                facility_group(self.facility_id), self.channel_name
+            )
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):

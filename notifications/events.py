@@ -8,6 +8,7 @@ the log when they resume from their last id.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -33,9 +34,7 @@ def facility_group(facility_id: int) -> str:
     return f"facility.{facility_id}"
 
 
-def recipients_for(
-    transfer: Transfer, event_type: EventType, payload: dict[str, Any]
-) -> set[int]:
+def recipients_for(transfer: Transfer, event_type: EventType, payload: dict[str, Any]) -> set[int]:
     """Facilities that may see this event. Decided here and nowhere else.
 
     - A draft is the care home's own business.
@@ -112,11 +111,17 @@ def broadcast(message: EventMessage, audience: Iterable[int]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    for facility_id in audience:
-        try:
-            async_to_sync(layer.group_send)(
-                facility_group(facility_id), {"type": "event.message", "event": message}
-            )
-        except Exception:
-            # The log row is committed; clients catch up on resume/sync.
-            logger.exception("broadcast of event %s failed", message["id"])
+    groups = [facility_group(fid) for fid in audience]
+
+    async def send_all() -> None:
+        # One event loop for all recipients: each async_to_sync call starts a
+        # loop and channels_redis keeps its connections per loop.
+        await asyncio.gather(
+            *(layer.group_send(g, {"type": "event.message", "event": message}) for g in groups)
+        )
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:
+        # The log row is committed; clients catch up on resume/sync.
+        logger.exception("broadcast of event %s failed", message["id"])

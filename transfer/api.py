@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -53,6 +54,7 @@ def _detail(request: Request, transfer_id: int, *, code: int = 200) -> Response:
     membership = _membership(request)
     transfer = transfer_get_for_user(request.user, transfer_id)
     services.audit_record(user=request.user, transfer=transfer, action="transfer.read")
+    prefetch_related_objects([transfer], "photos__ocr_job")
     data = s.TransferDetailSerializer(transfer, context={"membership": membership}).data
     return Response(data, status=code)
 
@@ -98,7 +100,9 @@ class TransferListView(APIView):
         membership = _membership(request)
         ser = s.TransferCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        transfer = services.transfer_create(care_home=membership.facility, by=request.user, **ser.validated_data)
+        transfer = services.transfer_create(
+            care_home=membership.facility, by=request.user, **ser.validated_data
+        )
         return _detail(request, transfer.pk, code=status.HTTP_201_CREATED)
 
 
@@ -137,7 +141,9 @@ class PhotoUploadView(APIView):
         # Each page is its own transaction: a bad second page must not lose the
         # first one on a weak connection.
         for upload in files:
-            photo, created = services.photo_attach(transfer=transfer, upload=upload, by=request.user)
+            photo, created = services.photo_attach(
+                transfer=transfer, upload=upload, by=request.user
+            )
             any_created = any_created or created
             results.append(photo)
         data = s.PhotoSerializer(results, many=True).data
@@ -242,19 +248,26 @@ _after = OpenApiParameter("after", int, description="Return events with a larger
 class EventListView(APIView):
     """Events the user's facility may see, after a given id (resume / gap fill)."""
 
-    @extend_schema(parameters=[_after], responses=inline_serializer("Events", {"events": serializers.ListField()}))
+    @extend_schema(
+        parameters=[_after],
+        responses=inline_serializer("Events", {"events": serializers.ListField()}),
+    )
     def get(self, request: Request) -> Response:
         membership = _membership(request)
         try:
             after = int(request.query_params.get("after", "0"))
         except ValueError as e:
             raise Invalid("bad_after", "after は整数で指定してください。") from e
-        transfer_id = request.query_params.get("transfer")
-        events = events_for_facility(
-            membership.facility_id,
-            after=after,
-            transfer_id=int(transfer_id) if transfer_id and transfer_id.isdigit() else None,
-        )
+        # str.isdigit() accepts "²", which int() refuses (a 500); and an id past
+        # 64 bits overflows SQLite. Parse strictly, like `after`.
+        raw_transfer = request.query_params.get("transfer") or ""
+        try:
+            transfer_id = int(raw_transfer) if raw_transfer else None
+        except ValueError as e:
+            raise Invalid("bad_transfer", "transfer は整数で指定してください。") from e
+        if transfer_id is not None and not 0 < transfer_id <= s.MAX_ID:
+            raise Invalid("bad_transfer", "transfer は整数で指定してください。")
+        events = events_for_facility(membership.facility_id, after=after, transfer_id=transfer_id)
         return Response({"events": [serialize(e) for e in events]})
 
 

@@ -71,9 +71,7 @@ TRANSFER_TRANSITIONS: dict[str, frozenset[str]] = {
     S.CLOSED: frozenset(),
     S.CANCELLED: frozenset(),
 }
-TRANSFER_OPEN_STATUSES = frozenset(
-    s for s in TransferStatus if s not in {S.CLOSED, S.CANCELLED}
-)
+TRANSFER_OPEN_STATUSES = frozenset(s for s in TransferStatus if s not in {S.CLOSED, S.CANCELLED})
 
 
 class Transfer(models.Model):
@@ -248,7 +246,9 @@ class Inquiry(models.Model):
     class Meta:
         ordering = ["transfer", "asked_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["transfer", "hospital"], name="inquiry_one_per_hospital")
+            models.UniqueConstraint(
+                fields=["transfer", "hospital"], name="inquiry_one_per_hospital"
+            )
         ]
         indexes = [
             models.Index(
@@ -313,6 +313,9 @@ class EventAudience(models.Model):
             models.UniqueConstraint(fields=["facility", "event"], name="event_audience_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"Event #{self.event_id} -> facility {self.facility_id}"
+
 
 class AuditEntry(models.Model):
     """Who read or changed which patient data, when. Append-only."""
@@ -331,3 +334,6 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-at"]
         indexes = [models.Index(fields=["transfer", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} by user {self.user_id} at {self.at:%Y-%m-%d %H:%M:%S}"

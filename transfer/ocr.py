@@ -21,8 +21,7 @@ class OcrFailed(Exception):
 def recognise(data: bytes) -> str:
     try:
         with Image.open(io.BytesIO(data)) as img:
-            img = ImageOps.exif_transpose(img)
-            gray = img.convert("L")
+            gray = ImageOps.exif_transpose(img).convert("L")
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise OcrFailed("画像を読み取れませんでした") from e
     try:

@@ -115,7 +115,7 @@ class TransferListSerializer(serializers.ModelSerializer):
 
 class TransferDetailSerializer(TransferListSerializer):
     crew_station = FacilityBriefSerializer(read_only=True)
-    ambulance = serializers.StringRelatedField()
+    ambulance: serializers.StringRelatedField = serializers.StringRelatedField()
     photos = PhotoSerializer(many=True, read_only=True)
     inquiries = serializers.SerializerMethodField()
 
@@ -153,16 +153,23 @@ class TransferCreateSerializer(serializers.Serializer):
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.URGENT)
 
 
+# Ids are 64-bit. A larger number is no id at all, and SQLite cannot even bind
+# it in an IN (...) list (OverflowError, a 500): refuse it as bad input.
+MAX_ID = 2**63 - 1
+
+
 class AssignSerializer(serializers.Serializer):
-    ambulance_id = serializers.IntegerField()
+    ambulance_id = serializers.IntegerField(max_value=MAX_ID)
 
 
 class InquiriesCreateSerializer(serializers.Serializer):
-    hospital_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    hospital_ids = serializers.ListField(
+        child=serializers.IntegerField(max_value=MAX_ID), min_length=1
+    )
 
 
 class ChooseSerializer(serializers.Serializer):
-    hospital_id = serializers.IntegerField()
+    hospital_id = serializers.IntegerField(max_value=MAX_ID)
 
 
 class AcceptSerializer(serializers.Serializer):

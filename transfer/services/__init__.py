@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .audit import audit_record
 from .inquiries import (
     inquiries_create,
     inquiries_expire,
@@ -9,7 +10,6 @@ from .inquiries import (
     inquiry_decline,
     transfer_choose_destination,
 )
-from .audit import audit_record
 from .photos import image_check, ocr_job_run, photo_attach
 from .transfers import (
     transfer_assign_crew,

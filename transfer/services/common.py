@@ -32,8 +32,12 @@ def lock_transfer(transfer: Transfer) -> Transfer:
     concurrent actions on one transfer are serialised and always lock in the
     same order (transfer, then inquiries) - no deadlocks, and checks such as
     "already chosen" see the committed state.
+
+    NO KEY UPDATE, not UPDATE: writers still exclude each other, but inserts
+    of rows that point at the transfer (events, audit entries, photos) take
+    only a KEY SHARE lock for their foreign-key check and need not wait.
     """
-    return Transfer.objects.select_for_update().get(pk=transfer.pk)
+    return Transfer.objects.select_for_update(no_key=True).get(pk=transfer.pk)
 
 
 def transition(

@@ -48,7 +48,9 @@ def inquiry_close(
 
 
 @transaction.atomic
-def inquiries_create(*, transfer: Transfer, hospitals: Iterable[Facility], by: Any) -> list[Inquiry]:
+def inquiries_create(
+    *, transfer: Transfer, hospitals: Iterable[Facility], by: Any
+) -> list[Inquiry]:
     """Ask several hospitals at once (一括受入要請)."""
     transfer = lock_transfer(transfer)
     membership = actor_membership(by, facility_id=transfer.crew_station_id or -1, roles={Role.CREW})
@@ -147,9 +149,11 @@ def transfer_choose_destination(*, transfer: Transfer, hospital: Facility, by: A
         raise Conflict("not_accepted", "受入可と回答した病院から選んでください。")
     # Release the others first so that their withdrawal reaches them while
     # they are still in the audience; then the destination event.
-    for other in transfer.inquiries.select_for_update().filter(
-        status__in=[I.PENDING, I.ACCEPTED]
-    ).exclude(pk=chosen.pk):
+    for other in (
+        transfer.inquiries.select_for_update()
+        .filter(status__in=[I.PENDING, I.ACCEPTED])
+        .exclude(pk=chosen.pk)
+    ):
         inquiry_close(inquiry=other, to=I.WITHDRAWN, by=by, membership=membership)
     transfer.destination = hospital
     transfer.destination_chosen_at = now()
@@ -174,7 +178,7 @@ def inquiries_expire(*, at: dt.datetime | None = None) -> int:
     count = 0
     for transfer_id in sorted(transfer_ids):
         with transaction.atomic():
-            transfer = Transfer.objects.select_for_update().get(pk=transfer_id)
+            transfer = Transfer.objects.select_for_update(no_key=True).get(pk=transfer_id)
             for inquiry in transfer.inquiries.select_for_update().filter(
                 status=I.PENDING, asked_at__lt=cutoff
             ):

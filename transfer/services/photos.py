@@ -36,6 +36,19 @@ class CheckedImage:
         self.sha256 = hashlib.sha256(data).hexdigest()
 
 
+def _too_large() -> Invalid:
+    # Whole MB floored to "0 MB" for any limit under 1 MB (e.g. 512 KB to make
+    # phones compress): state the limit in the unit that fits.
+    limit = settings.KAKEHASHI_PHOTO_MAX_BYTES
+    if limit >= 1024 * 1024:
+        label = f"{round(limit / (1024 * 1024), 1):g} MB"
+    elif limit >= 1024:
+        label = f"{round(limit / 1024, 1):g} KB"
+    else:
+        label = f"{limit} バイト"
+    return Invalid("file_too_large", f"画像が大きすぎます（上限 {label}）。")
+
+
 def image_check(data: bytes) -> CheckedImage:
     """Refuse anything that is not a whole, reasonably sized JPEG/PNG/WebP.
 
@@ -44,8 +57,7 @@ def image_check(data: bytes) -> CheckedImage:
     if len(data) == 0:
         raise Invalid("empty_file", "ファイルが空です。")
     if len(data) > settings.KAKEHASHI_PHOTO_MAX_BYTES:
-        limit_mb = settings.KAKEHASHI_PHOTO_MAX_BYTES // (1024 * 1024)
-        raise Invalid("file_too_large", f"画像が大きすぎます（上限 {limit_mb} MB）。")
+        raise _too_large()
     try:
         with warnings.catch_warnings():
             # Pillow warns (not raises) between MAX_IMAGE_PIXELS and twice it.
@@ -66,19 +78,22 @@ def image_check(data: bytes) -> CheckedImage:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise Invalid("too_many_pixels", "画像の画素数が大きすぎます。") from e
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise Invalid("corrupt_image", "画像を読み取れません（壊れているか画像ではありません）。") from e
+        raise Invalid(
+            "corrupt_image", "画像を読み取れません（壊れているか画像ではありません）。"
+        ) from e
     return CheckedImage(data, ALLOWED_FORMATS[fmt], width, height)
 
 
 def _read_upload(upload: UploadedFile) -> bytes:
     limit = settings.KAKEHASHI_PHOTO_MAX_BYTES
     if upload.size is not None and upload.size > limit:
-        limit_mb = limit // (1024 * 1024)
-        raise Invalid("file_too_large", f"画像が大きすぎます（上限 {limit_mb} MB）。")
+        raise _too_large()
     return upload.read(limit + 1)
 
 
-def photo_attach(*, transfer: Transfer, upload: UploadedFile, by: Any) -> tuple[TransferPhoto, bool]:
+def photo_attach(
+    *, transfer: Transfer, upload: UploadedFile, by: Any
+) -> tuple[TransferPhoto, bool]:
     """Attach one page. Returns (photo, created).
 
     Idempotent by content: a phone that retries an upload whose answer it
@@ -142,6 +157,12 @@ def _enqueue_ocr(job_id: int) -> None:
 
 
 def _ocr_emit(job: OcrJob) -> None:
+    # Lock order, as in every other writer: the transfer row, then the event
+    # lock (event_emit). Emitting without the row lock deadlocked against a
+    # page upload on the same transfer: this transaction held the event lock
+    # and its event insert waited (foreign-key check) on the transfer row,
+    # which the upload held while it waited for the event lock.
+    job.photo.transfer = lock_transfer(job.photo.transfer)
     event_emit(
         transfer=job.photo.transfer,
         type="ocr.status",
@@ -177,7 +198,11 @@ def ocr_job_start(*, job_id: int) -> OcrJob | None:
 
 def ocr_job_finish(*, job: OcrJob, raw_text: str | None, error: str = "") -> OcrJob:
     with transaction.atomic():
-        job = OcrJob.objects.select_for_update().select_related("photo__transfer").get(pk=job.pk)
+        job = (
+            OcrJob.objects.select_for_update(of=("self",))
+            .select_related("photo__transfer")
+            .get(pk=job.pk)
+        )
         job.finished_at = now()
         job.progress = 100
         if raw_text is None:

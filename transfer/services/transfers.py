@@ -106,7 +106,7 @@ _MILESTONE_STATUS: dict[str, TransferStatus | None] = {
     Milestone.ARRIVED: S.ARRIVED,
     Milestone.HANDED_OVER: S.HANDED_OVER,
 }
-_MILESTONE_FIELD = {
+_MILESTONE_FIELD: dict[str, str] = {
     Milestone.ON_SCENE: "on_scene_at",
     Milestone.LEFT_SCENE: "left_scene_at",
     Milestone.ARRIVED: "arrived_at",
@@ -165,7 +165,7 @@ def transfer_cancel(*, transfer: Transfer, by: Any, reason: str = "") -> Transfe
     transfer = lock_transfer(transfer)
     mine = membership_for(by)
     facility_id = transfer.care_home_id
-    roles = {Role.CARE_STAFF}
+    roles: set[str] = {Role.CARE_STAFF}
     if mine is not None and mine.facility_id == transfer.crew_station_id:
         facility_id, roles = transfer.crew_station_id, {Role.CREW}
     membership = actor_membership(by, facility_id=facility_id, roles=roles)

@@ -83,9 +83,17 @@ class Command(BaseCommand):
                 },
             )
             self._user(f"home{n}", home, Role.CARE_STAFF, password, accounts)
+            if n == 1:
+                self._user("homeadmin1", home, Role.FACILITY_ADMIN, password, accounts)
         now = timezone.now()
-        statuses = [Availability.ACCEPTING, Availability.ACCEPTING, Availability.LIMITED,
-                    Availability.ACCEPTING, Availability.CLOSED, Availability.ACCEPTING]
+        statuses = [
+            Availability.ACCEPTING,
+            Availability.ACCEPTING,
+            Availability.LIMITED,
+            Availability.ACCEPTING,
+            Availability.CLOSED,
+            Availability.ACCEPTING,
+        ]
         for n, (name, short, departments) in enumerate(HOSPITALS, start=1):
             hospital, created = Facility.objects.update_or_create(
                 kind=FacilityKind.HOSPITAL,
@@ -107,17 +115,24 @@ class Command(BaseCommand):
         if not User.objects.filter(username="admin").exists():
             User.objects.create_superuser("admin", "", password)
         accounts.append(("admin", "管理画面 /admin/", "superuser"))
-        self.stdout.write("Demo accounts (password: %s):" % password)
+        self.stdout.write(f"Demo accounts (password: {password}):")
         for username, facility, role in accounts:
             self.stdout.write(f"  {username:<8} {role:<12} {facility}")
 
     def _user(
-        self, username: str, facility: Facility, role: Role, password: str, accounts: list[tuple[str, str, str]]
+        self,
+        username: str,
+        facility: Facility,
+        role: Role,
+        password: str,
+        accounts: list[tuple[str, str, str]],
     ) -> None:
         User = get_user_model()
         user, created = User.objects.get_or_create(username=username)
         if created:
             user.set_password(password)
             user.save()
-        Membership.objects.update_or_create(user=user, defaults={"facility": facility, "role": role})
+        Membership.objects.update_or_create(
+            user=user, defaults={"facility": facility, "role": role}
+        )
         accounts.append((username, facility.name, role))
