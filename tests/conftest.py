@@ -122,17 +122,23 @@ def client_for(user: Any | None) -> Client:
     return client
 
 
+class LazyClients(dict[str, Client]):
+    """Logged-in clients by persona name, each made on first use (a login
+    writes a session row; most tests need two or three personas)."""
+
+    def __init__(self, town: Town) -> None:
+        super().__init__()
+        self.town = town
+
+    def __missing__(self, persona: str) -> Client:
+        user = None if persona == "anonymous" else getattr(self.town, persona)
+        client = self[persona] = client_for(user)
+        return client
+
+
 @pytest.fixture
-def clients(town: Town) -> dict[str, Client]:
-    return {
-        "nurse": client_for(town.nurse),
-        "other_nurse": client_for(town.other_nurse),
-        "crew": client_for(town.crew),
-        "doctor": client_for(town.doctor),
-        "doctor_b": client_for(town.doctor_b),
-        "outsider_doctor": client_for(town.outsider_doctor),
-        "anonymous": client_for(None),
-    }
+def clients(town: Town) -> LazyClients:
+    return LazyClients(town)
 
 
 def sheet_png(text: str = "患者情報 氏名 山田 花子", size: tuple[int, int] = (400, 120)) -> bytes:
@@ -142,13 +148,6 @@ def sheet_png(text: str = "患者情報 氏名 山田 花子", size: tuple[int, 
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings: Any) -> None:
-    """Test users need a password, not a production-strength hash: PBKDF2 costs
-    ~0.7 s per user here, i.e. seconds per `town`."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -168,3 +167,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             f"kakehashi: {len(deselected)} postgres-marked tests deselected "
             f"(database engine is {engine}; set DATABASE_URL=postgres://... to run them)"
         )
+
+
+@pytest.fixture(autouse=True)
+def _no_static_scan(settings: Any, tmp_path: Any) -> None:
+    """WhiteNoise indexes STATIC_ROOT whenever a test Client builds its
+    middleware (once per Client): with a collected var/staticfiles that is
+    ~175 files, tens of ms per client. In-process tests never fetch static
+    files, so point it at an empty directory."""
+    settings.STATIC_ROOT = tmp_path / "static"
+
+
+@pytest.fixture
+def personas(clients: LazyClients) -> LazyClients:
+    """All personas' clients, logged in up front: for async tests, which must
+    not touch the database from the event loop's thread."""
+    for name in (
+        "nurse",
+        "other_nurse",
+        "crew",
+        "doctor",
+        "doctor_b",
+        "outsider_doctor",
+        "anonymous",
+    ):
+        clients[name]
+    return clients

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 
 import factory
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from factory.django import DjangoModelFactory
 
 from facilities.models import AmbulanceUnit, Facility, FacilityKind, Membership, Role

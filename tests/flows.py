@@ -16,7 +16,12 @@ def ok(response: Any, status: int = 200) -> Any:
 
 
 def create(nurse: Client, **extra: Any) -> dict[str, Any]:
-    body = {"patient_name": "山田 花子", "chief_complaint": "意識レベル低下", "urgency": "critical", **extra}
+    body = {
+        "patient_name": "山田 花子",
+        "chief_complaint": "意識レベル低下",
+        "urgency": "critical",
+        **extra,
+    }
     return ok(nurse.post("/api/transfers/", body, content_type="application/json"), 201)
 
 
@@ -55,7 +60,9 @@ def inquiry_id(transfer: dict[str, Any], hospital_id: int) -> int:
 
 
 def accept(doctor: Client, inquiry: int, note: str = "") -> Any:
-    return doctor.post(f"/api/inquiries/{inquiry}/accept/", {"note": note}, content_type="application/json")
+    return doctor.post(
+        f"/api/inquiries/{inquiry}/accept/", {"note": note}, content_type="application/json"
+    )
 
 
 def decline(doctor: Client, inquiry: int, reason: str = "beds_full", note: str = "") -> Any:
@@ -76,7 +83,9 @@ def choose(crew: Client, transfer_id: int, hospital_id: int) -> Any:
 
 def milestone(crew: Client, transfer_id: int, name: str) -> Any:
     return crew.post(
-        f"/api/transfers/{transfer_id}/milestones/", {"milestone": name}, content_type="application/json"
+        f"/api/transfers/{transfer_id}/milestones/",
+        {"milestone": name},
+        content_type="application/json",
     )
 
 

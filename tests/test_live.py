@@ -50,18 +50,18 @@ async def act(fn: Any, *args: Any) -> Any:
 
 
 async def test_it_streams_every_step_to_each_involved_party_in_order(
-    town: Any, clients: dict[str, Client]
+    town: Any, personas: dict[str, Client]
 ) -> None:
     """Given a socket per persona, when a transfer runs from creation to close
     through the API, then each involved facility receives exactly the events
     it may see, in id order, and outsiders receive nothing."""
     names = ["nurse", "crew", "doctor", "doctor_b", "other_nurse", "outsider_doctor"]
-    sockets = {n: socket_for(clients[n]) for n in names}
+    sockets = {n: socket_for(personas[n]) for n in names}
     for ws in sockets.values():
         connected, _ = await ws.connect()
         assert connected
 
-    nurse, crew, doctor, doctor_b = (clients[k] for k in ("nurse", "crew", "doctor", "doctor_b"))
+    nurse, crew, doctor, doctor_b = (personas[k] for k in ("nurse", "crew", "doctor", "doctor_b"))
     t = await act(flows.create, nurse)
     await act(flows.ok, await act(flows.upload, nurse, t["id"]), 201)
     await act(flows.send, nurse, t["id"])
@@ -79,8 +79,17 @@ async def test_it_streams_every_step_to_each_involved_party_in_order(
     for ws in sockets.values():
         await ws.disconnect()
 
-    created = [("transfer.created", "draft"), ("photo.added", ""), ("ocr.status", "running"), ("ocr.status", "done")]
-    sent = [("transfer.status", "sent"), ("transfer.status", "crew_assigned"), ("transfer.status", "inquiring")]
+    created = [
+        ("transfer.created", "draft"),
+        ("photo.added", ""),
+        ("ocr.status", "running"),
+        ("ocr.status", "done"),
+    ]
+    sent = [
+        ("transfer.status", "sent"),
+        ("transfer.status", "crew_assigned"),
+        ("transfer.status", "inquiring"),
+    ]
     asked = [("inquiry.created", "pending"), ("inquiry.created", "pending")]
     answered = [("inquiry.status", "accepted"), ("inquiry.status", "accepted")]
     chosen = [("inquiry.status", "withdrawn"), ("transfer.status", "destination_chosen")]
@@ -118,15 +127,15 @@ async def test_it_streams_every_step_to_each_involved_party_in_order(
 
 
 async def test_it_replays_missed_events_exactly_once_after_a_reconnect(
-    town: Any, clients: dict[str, Client]
+    town: Any, personas: dict[str, Client]
 ) -> None:
     """Given the crew's socket drops mid-transfer, when hospitals answer while
     it is away and it reconnects with the last id it saw, then it receives the
     missed events once, followed by live ones, with no duplicates."""
-    crew, doctor, doctor_b = clients["crew"], clients["doctor"], clients["doctor_b"]
+    crew, doctor, doctor_b = personas["crew"], personas["doctor"], personas["doctor_b"]
     ws = socket_for(crew)
     assert (await ws.connect())[0]
-    t = await act(flows.to_inquiring, clients, town, [town.hospital_a, town.hospital_b])
+    t = await act(flows.to_inquiring, personas, town, [town.hospital_a, town.hospital_b])
     before = await drain(ws)
     assert shape(before)[-2:] == [("inquiry.created", "pending")] * 2
     last_seen = before[-1]["id"]
@@ -167,13 +176,15 @@ async def test_it_refuses_sockets_without_a_login_or_a_facility(town: Any) -> No
     assert code == 4403
 
 
-async def test_it_refuses_sockets_from_a_foreign_origin(town: Any, clients: dict[str, Client]) -> None:
+async def test_it_refuses_sockets_from_a_foreign_origin(
+    town: Any, personas: dict[str, Client]
+) -> None:
     ws = WebsocketCommunicator(
         application,
         "/ws/events/?last_id=0",
         headers=[
             (b"origin", b"http://evil.example"),
-            (b"cookie", f"sessionid={clients['nurse'].cookies['sessionid'].value}".encode()),
+            (b"cookie", f"sessionid={personas['nurse'].cookies['sessionid'].value}".encode()),
         ],
     )
     connected, _ = await ws.connect()
@@ -181,13 +192,13 @@ async def test_it_refuses_sockets_from_a_foreign_origin(town: Any, clients: dict
 
 
 async def test_it_asks_for_a_resync_when_too_much_was_missed(
-    town: Any, clients: dict[str, Client], monkeypatch: pytest.MonkeyPatch
+    town: Any, personas: dict[str, Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from notifications import consumers
 
     monkeypatch.setattr(consumers, "REPLAY_LIMIT", 2)
-    await act(flows.to_inquiring, clients, town, [town.hospital_a])
-    ws = socket_for(clients["crew"], last_id=0)
+    await act(flows.to_inquiring, personas, town, [town.hospital_a])
+    ws = socket_for(personas["crew"], last_id=0)
     assert (await ws.connect())[0]
     messages = await drain(ws)
     await ws.disconnect()

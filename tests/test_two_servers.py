@@ -19,11 +19,15 @@ from .servers import asgi_server
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def http(base: str, path: str, session: str, *, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+def http(
+    base: str, path: str, session: str, *, body: dict[str, Any] | None = None
+) -> tuple[int, Any]:
     """GET (body None) or POST JSON with the session, doing Django's CSRF dance."""
     cookies = f"sessionid={session}"
     if body is not None:
-        with urllib.request.urlopen(urllib.request.Request(f"{base}/login/", headers={"Cookie": cookies})) as r:
+        with urllib.request.urlopen(
+            urllib.request.Request(f"{base}/login/", headers={"Cookie": cookies})
+        ) as r:
             jar = SimpleCookie()
             for header in r.headers.get_all("Set-Cookie") or []:
                 jar.load(header)
@@ -45,17 +49,17 @@ def http(base: str, path: str, session: str, *, body: dict[str, Any] | None = No
 
 
 async def test_it_delivers_an_event_caused_on_one_server_to_a_socket_on_the_other(
-    town: Any, clients: dict[str, Client]
+    town: Any, personas: dict[str, Client]
 ) -> None:
     """Given the crew's socket on server A and a pending inquiry, when the
     hospital accepts through server B, then the crew's socket on A receives
     the acceptance live."""
     from asgiref.sync import sync_to_async
 
-    t = await sync_to_async(flows.to_inquiring)(clients, town, [town.hospital_a])
+    t = await sync_to_async(flows.to_inquiring)(personas, town, [town.hospital_a])
     inquiry = flows.inquiry_id(t, town.hospital_a.pk)
-    crew_session = clients["crew"].cookies["sessionid"].value
-    doctor_session = clients["doctor"].cookies["sessionid"].value
+    crew_session = personas["crew"].cookies["sessionid"].value
+    doctor_session = personas["doctor"].cookies["sessionid"].value
     last_id = t_events_last_id = await sync_to_async(_last_event_id)()
 
     with asgi_server() as server_a, asgi_server() as server_b:
@@ -64,7 +68,11 @@ async def test_it_delivers_an_event_caused_on_one_server_to_a_socket_on_the_othe
             ws_url, additional_headers={"Cookie": f"sessionid={crew_session}", "Origin": server_a}
         ) as ws:
             status, body = await asyncio.to_thread(
-                http, server_b, f"/api/inquiries/{inquiry}/accept/", doctor_session, body={"note": "受入可"}
+                http,
+                server_b,
+                f"/api/inquiries/{inquiry}/accept/",
+                doctor_session,
+                body={"note": "受入可"},
             )
             assert status == 200, body
             event = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
