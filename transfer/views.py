@@ -10,13 +10,15 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from facilities.models import FacilityKind, Membership, Role
+from facilities.models import FacilityKind, Membership
 from facilities.selectors import hospitals_for_inquiry, membership_for
 
 from . import services
 from .errors import TransferError
 from .models import (
     DeclineReason,
+    Inquiry,
+    InquiryStatus,
     Milestone,
     Sex,
     TransferPhoto,
@@ -55,12 +57,40 @@ def _dashboard_context(membership: Membership, request: HttpRequest) -> dict[str
     open_statuses = [
         s for s in TransferStatus if s not in {TransferStatus.CLOSED, TransferStatus.CANCELLED}
     ]
+    open_qs = transfers.filter(status__in=open_statuses)
+    done_qs = transfers.exclude(status__in=open_statuses)
+    is_hospital = membership.facility.kind == FacilityKind.HOSPITAL
+    if is_hospital:
+        # A hospital's list follows its own inquiry: once it declined or was
+        # released it gets no more updates on the transfer, so the transfer's
+        # status would go stale on its screen. One filter() call: the same
+        # inquiry row must be this hospital's and live.
+        open_qs = open_qs.filter(
+            inquiries__hospital=membership.facility,
+            inquiries__status__in=[InquiryStatus.PENDING, InquiryStatus.ACCEPTED],
+        )
+        done_qs = transfers.exclude(pk__in=open_qs.values("pk"))
+    open_transfers = list(open_qs[:100])
+    done_transfers = list(done_qs[:20])
+    if is_hospital:
+        mine = {
+            i.transfer_id: i
+            for i in Inquiry.objects.filter(
+                hospital=membership.facility,
+                transfer_id__in=[t.pk for t in open_transfers + done_transfers],
+            )
+        }
+        for t in open_transfers + done_transfers:
+            t.my_inquiry = mine.get(t.pk)  # type: ignore[attr-defined]
     return {
         "membership": membership,
-        "open_transfers": transfers.filter(status__in=open_statuses)[:100],
-        "done_transfers": transfers.exclude(status__in=open_statuses)[:20],
+        "open_transfers": open_transfers,
+        "done_transfers": done_transfers,
+        "is_hospital": is_hospital,
         "last_event_id": last_event_id_for_facility(membership.facility_id),
-        "hospitals": hospitals_for_inquiry() if membership.facility.kind != FacilityKind.CARE_HOME else [],
+        "hospitals": (
+            hospitals_for_inquiry() if membership.facility.kind != FacilityKind.CARE_HOME else []
+        ),
     }
 
 
@@ -111,7 +141,6 @@ def _detail_context(request: HttpRequest, transfer_id: int) -> dict[str, object]
     services.audit_record(user=request.user, transfer=transfer, action="transfer.read")
     inquiries = list(inquiries_visible(transfer, membership))
     kind = membership.facility.kind
-    role = membership.role
     asked = {i.hospital_id for i in inquiries}
     my_inquiry = next((i for i in inquiries if i.hospital_id == membership.facility_id), None)
     S = TransferStatus
@@ -125,11 +154,28 @@ def _detail_context(request: HttpRequest, transfer_id: int) -> dict[str, object]
         "is_crew": kind == FacilityKind.FIRE_STATION,
         "is_hospital": kind == FacilityKind.HOSPITAL,
         "decline_reasons": DeclineReason.choices,
+        # (code, label, recorded at, can be recorded now): the page offers only
+        # the steps the current status allows, so a tap never ends in an error.
         "milestones": [
-            (Milestone.ON_SCENE, "現着（施設到着）", transfer.on_scene_at),
-            (Milestone.LEFT_SCENE, "現発（施設出発）", transfer.left_scene_at),
-            (Milestone.ARRIVED, "病院到着", transfer.arrived_at),
-            (Milestone.HANDED_OVER, "引継ぎ完了", transfer.handed_over_at),
+            (
+                Milestone.ON_SCENE,
+                "現着（施設到着）",
+                transfer.on_scene_at,
+                transfer.status in {S.CREW_ASSIGNED, S.INQUIRING, S.DESTINATION_CHOSEN},
+            ),
+            (
+                Milestone.LEFT_SCENE,
+                "現発（施設出発）",
+                transfer.left_scene_at,
+                transfer.status == S.DESTINATION_CHOSEN,
+            ),
+            (Milestone.ARRIVED, "病院到着", transfer.arrived_at, transfer.status == S.EN_ROUTE),
+            (
+                Milestone.HANDED_OVER,
+                "引継ぎ完了",
+                transfer.handed_over_at,
+                transfer.status == S.ARRIVED,
+            ),
         ],
         "steps": [
             ("送信", transfer.sent_at),
@@ -171,7 +217,9 @@ def photo_file(request: HttpRequest, photo_id: int) -> FileResponse:
     except TransferPhoto.DoesNotExist as e:
         raise Http404("photo not found") from e
     transfer = transfer_get_for_user(request.user, photo.transfer_id)
-    services.audit_record(user=request.user, transfer=transfer, action="photo.read", target=f"photo:{photo.pk}")
+    services.audit_record(
+        user=request.user, transfer=transfer, action="photo.read", target=f"photo:{photo.pk}"
+    )
     response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = f'inline; filename="page-{photo.page}"'

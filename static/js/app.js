@@ -19,18 +19,59 @@
 
   function setLive(state, text) {
     if (!live) return;
+    live.hidden = false;
     live.dataset.state = state;
     live.textContent = text;
+  }
+
+  // A live refresh must not throw away what the user is in the middle of:
+  // ticked hospitals, a typed note, a chosen reason, the focused field.
+  function fieldKey(el) {
+    const form = el.closest("form[data-api]");
+    if (!form || !el.name || el.type === "hidden" || el.type === "file") return null;
+    const value = el.type === "checkbox" || el.type === "radio" ? el.value : "";
+    return `${form.dataset.api}|${el.name}|${value}`;
+  }
+
+  function isDirty(el) {
+    if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
+    if (el.tagName === "SELECT") return [...el.options].some((o) => o.selected !== o.defaultSelected);
+    return el.value !== el.defaultValue;
+  }
+
+  function saveFields(root) {
+    const saved = new Map();
+    root.querySelectorAll("form[data-api] input, form[data-api] select, form[data-api] textarea").forEach((el) => {
+      const key = fieldKey(el);
+      if (key && isDirty(el)) saved.set(key, el.type === "checkbox" || el.type === "radio" ? el.checked : el.value);
+    });
+    const focused = root.contains(document.activeElement) ? fieldKey(document.activeElement) : null;
+    return { saved, focused };
+  }
+
+  function restoreFields(root, { saved, focused }) {
+    root.querySelectorAll("form[data-api] input, form[data-api] select, form[data-api] textarea").forEach((el) => {
+      const key = fieldKey(el);
+      if (!key) return;
+      if (saved.has(key)) {
+        if (el.type === "checkbox" || el.type === "radio") el.checked = saved.get(key);
+        else el.value = saved.get(key);
+      }
+      if (key === focused) el.focus({ preventScroll: true });
+    });
   }
 
   async function refreshPanels() {
     for (const el of document.querySelectorAll("[data-panel-url]")) {
       const res = await fetch(el.dataset.panelUrl, { credentials: "same-origin" });
       if (res.ok) {
+        const html = await res.text();
         // Keep open <details> open across refreshes.
         const open = new Set([...el.querySelectorAll("details[open]")].map((d) => d.closest("[data-photo-id]")?.dataset.photoId));
-        el.innerHTML = await res.text();
+        const fields = saveFields(el);
+        el.innerHTML = html;
         el.querySelectorAll("[data-photo-id]").forEach((f) => { if (open.has(f.dataset.photoId)) f.querySelector("details")?.setAttribute("open", ""); });
+        restoreFields(el, fields);
         bindForms(el);
       } else if (res.status === 404) {
         el.innerHTML = '<section class="card"><p class="notice">この搬送は表示できません。</p></section>';
@@ -76,10 +117,18 @@
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "sync", after: lastId }));
   }, 30000);
 
+  // The error banner lives outside the refreshed panels (base.html), so a
+  // refresh does not wipe the message before anyone has read it.
+  const errorBox = document.getElementById("action-error");
+  if (errorBox) errorBox.addEventListener("click", () => { errorBox.hidden = true; });
+
   function showError(form, text) {
-    const box = document.getElementById("action-error");
-    if (box) { box.textContent = text; box.hidden = false; box.scrollIntoView({ block: "nearest" }); }
+    if (errorBox) { errorBox.querySelector("span").textContent = text; errorBox.hidden = false; }
     form.querySelectorAll("button").forEach((b) => (b.disabled = false));
+  }
+
+  function clearError() {
+    if (errorBox) errorBox.hidden = true;
   }
 
   function formJson(form) {
@@ -140,6 +189,7 @@
 
   async function submit(form) {
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    clearError();
     form.querySelectorAll("button").forEach((b) => (b.disabled = true));
     if (form.dataset.upload) {
       const input = form.querySelector("input[type=file]");
@@ -147,8 +197,9 @@
       bar.hidden = false;
       try {
         for (const f of input.files) { bar.value = 0; await upload(form, await shrink(f), bar); }
-      } catch (e) { showError(form, e.message); return; }
+      } catch (e) { bar.hidden = true; input.value = ""; showError(form, e.message); return; }
       bar.hidden = true;
+      input.value = "";
       await refreshPanels();
       return;
     }
@@ -164,10 +215,12 @@
         const body = await res.json();
         detail = body.detail || Object.values(body).flat().join(" ") || detail;
       } catch (e) {}
-      showError(form, detail);
       await refreshPanels();
+      showError(form, detail);
       return;
     }
+    // Done: what was typed into this form must not come back after the refresh.
+    form.reset();
     await refreshPanels();
   }
 
@@ -179,5 +232,6 @@
   }
 
   bindForms(document);
+  setLive("connecting", "接続中…");
   connect();
 })();
