@@ -9,7 +9,7 @@ test:
 	bash scripts/test.sh
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/mypy .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy config facilities transfer notifications bench
 
 # Regenerate the hashed lock from pyproject.toml.
 lock:

@@ -18,8 +18,16 @@ pids=()
 cleanup() {
   trap - INT TERM EXIT
   echo; echo "stopping…"
-  kill "${pids[@]}" 2>/dev/null || true
-  wait 2>/dev/null || true
+  # Background jobs of a script ignore SIGINT, so Ctrl-C reaches them only
+  # through this trap. Daphne drains connections for up to ~10 s.
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 30); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && return 0
+    sleep 0.5
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
 }
 trap cleanup INT TERM EXIT
 
