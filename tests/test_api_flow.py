@@ -44,3 +44,40 @@ def test_it_walks_a_transfer_from_draft_to_closed(town: Any, clients: dict[str, 
     types = list(TransferEvent.objects.filter(transfer_id=t["id"]).values_list("type", flat=True))
     assert types.count("transfer.status") == 8  # sent..closed
     assert AuditEntry.objects.filter(transfer_id=t["id"], action="transfer.read").exists()
+
+
+@pytest.mark.django_db
+def test_it_lets_a_hospital_publish_its_availability_and_lists_the_freshest_first(
+    town: Any, clients: dict[str, Client]
+) -> None:
+    response = clients["doctor_b"].post(
+        "/api/hospitals/me/availability/",
+        {"availability": "limited", "note": "脳外科医不在"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["availability"] == "limited"
+    hospitals = clients["crew"].get("/api/hospitals/").json()
+    assert hospitals[0]["id"] == town.hospital_b.pk
+    assert hospitals[0]["availability_note"] == "脳外科医不在"
+    assert hospitals[0]["availability_updated_at"]
+
+
+@pytest.mark.django_db
+def test_it_refuses_availability_updates_from_anyone_but_a_hospital(
+    town: Any, clients: dict[str, Client]
+) -> None:
+    for persona in ("nurse", "crew"):
+        response = clients[persona].post(
+            "/api/hospitals/me/availability/",
+            {"availability": "closed"},
+            content_type="application/json",
+        )
+        assert response.status_code == 403
+        assert response.json()["code"] == "not_a_hospital"
+    response = clients["doctor"].post(
+        "/api/hospitals/me/availability/",
+        {"availability": "maybe"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400

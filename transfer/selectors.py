@@ -11,7 +11,7 @@ from django.http import Http404
 from facilities.models import FacilityKind, Membership
 from facilities.selectors import membership_for
 
-from .models import Inquiry, Transfer, TransferEvent, TransferStatus
+from .models import Inquiry, InquiryStatus, Transfer, TransferEvent, TransferStatus
 
 
 def involvement_q(membership: Membership) -> Q:
@@ -88,3 +88,37 @@ def last_event_id_for_facility(facility_id: int) -> int:
         .first()
     )
     return last or 0
+
+
+def dashboard_lists(user: Any, membership: Membership) -> tuple[list[Transfer], list[Transfer]]:
+    """(open, finished) transfers for the user's dashboard, newest first.
+
+    A hospital's lists follow its own inquiry, attached as `my_inquiry`: once
+    it declined or was released it gets no more updates on the transfer, so
+    showing the transfer as "open" there would show a status going stale.
+    """
+    transfers = transfers_for_user(user).order_by("-created_at")
+    closed = [TransferStatus.CLOSED, TransferStatus.CANCELLED]
+    open_qs = transfers.exclude(status__in=closed)
+    done_qs = transfers.filter(status__in=closed)
+    is_hospital = membership.facility.kind == FacilityKind.HOSPITAL
+    if is_hospital:
+        # One filter() call: the same inquiry row must be this hospital's and live.
+        open_qs = open_qs.filter(
+            inquiries__hospital=membership.facility,
+            inquiries__status__in=[InquiryStatus.PENDING, InquiryStatus.ACCEPTED],
+        )
+        done_qs = transfers.exclude(pk__in=open_qs.values("pk"))
+    open_transfers = list(open_qs[:100])
+    done_transfers = list(done_qs[:20])
+    if is_hospital:
+        shown = open_transfers + done_transfers
+        mine = {
+            i.transfer_id: i
+            for i in Inquiry.objects.filter(
+                hospital=membership.facility, transfer_id__in=[t.pk for t in shown]
+            )
+        }
+        for t in shown:
+            t.my_inquiry = mine.get(t.pk)  # type: ignore[attr-defined]
+    return open_transfers, done_transfers

@@ -10,15 +10,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from facilities.models import FacilityKind, Membership
+from facilities.models import Availability, FacilityKind, Membership
 from facilities.selectors import hospitals_for_inquiry, membership_for
 
 from . import services
 from .errors import TransferError
 from .models import (
     DeclineReason,
-    Inquiry,
-    InquiryStatus,
     Milestone,
     Sex,
     TransferPhoto,
@@ -26,10 +24,10 @@ from .models import (
     Urgency,
 )
 from .selectors import (
+    dashboard_lists,
     inquiries_visible,
     last_event_id_for_facility,
     transfer_get_for_user,
-    transfers_for_user,
 )
 
 
@@ -53,40 +51,14 @@ def dashboard_panel(request: HttpRequest) -> HttpResponse:
 
 
 def _dashboard_context(membership: Membership, request: HttpRequest) -> dict[str, object]:
-    transfers = transfers_for_user(request.user).order_by("-created_at")
-    open_statuses = [
-        s for s in TransferStatus if s not in {TransferStatus.CLOSED, TransferStatus.CANCELLED}
-    ]
-    open_qs = transfers.filter(status__in=open_statuses)
-    done_qs = transfers.exclude(status__in=open_statuses)
+    open_transfers, done_transfers = dashboard_lists(request.user, membership)
     is_hospital = membership.facility.kind == FacilityKind.HOSPITAL
-    if is_hospital:
-        # A hospital's list follows its own inquiry: once it declined or was
-        # released it gets no more updates on the transfer, so the transfer's
-        # status would go stale on its screen. One filter() call: the same
-        # inquiry row must be this hospital's and live.
-        open_qs = open_qs.filter(
-            inquiries__hospital=membership.facility,
-            inquiries__status__in=[InquiryStatus.PENDING, InquiryStatus.ACCEPTED],
-        )
-        done_qs = transfers.exclude(pk__in=open_qs.values("pk"))
-    open_transfers = list(open_qs[:100])
-    done_transfers = list(done_qs[:20])
-    if is_hospital:
-        mine = {
-            i.transfer_id: i
-            for i in Inquiry.objects.filter(
-                hospital=membership.facility,
-                transfer_id__in=[t.pk for t in open_transfers + done_transfers],
-            )
-        }
-        for t in open_transfers + done_transfers:
-            t.my_inquiry = mine.get(t.pk)  # type: ignore[attr-defined]
     return {
         "membership": membership,
         "open_transfers": open_transfers,
         "done_transfers": done_transfers,
         "is_hospital": is_hospital,
+        "availability_choices": Availability.choices,
         "last_event_id": last_event_id_for_facility(membership.facility_id),
         "hospitals": (
             hospitals_for_inquiry() if membership.facility.kind != FacilityKind.CARE_HOME else []
