@@ -228,6 +228,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Stable enum names in the schema for clients generated from it.
+    "ENUM_NAME_OVERRIDES": {
+        "TransferStatusEnum": "transfer.models.TransferStatus",
+        "InquiryStatusEnum": "transfer.models.InquiryStatus",
+        "OcrStatusEnum": "transfer.models.OcrStatus",
+        "DeclineReasonEnum": "transfer.models.DeclineReason",
+        "SexEnum": "transfer.models.Sex",
+        "UrgencyEnum": "transfer.models.Urgency",
+        "AvailabilityEnum": "facilities.models.Availability",
+        "FacilityKindEnum": "facilities.models.FacilityKind",
+    },
 }
 
 # Domain knobs.

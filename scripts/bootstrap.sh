@@ -63,8 +63,9 @@ if ! redis_up; then
 fi
 
 # --- PostgreSQL (tests only): use the one at DATABASE_URL, or install one.
+port_open() { "$PY" -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=1)" "$1" 2>/dev/null; }
 if [ $want_pg = 1 ]; then
-  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  if ! port_open 5432; then
     apt_install postgresql postgresql-client
     ver=$(ls /etc/postgresql | sort -V | tail -1)
     # Trust auth on loopback for the throwaway test cluster, as on CI machines.
@@ -74,7 +75,7 @@ if [ $want_pg = 1 ]; then
     fi
     log "starting PostgreSQL $ver"
     pg_ctlcluster --skip-systemctl-redirect "$ver" main start || pg_ctlcluster "$ver" main start
-    for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done
+    for _ in $(seq 1 50); do port_open 5432 && break; sleep 0.2; done
     psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
       || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" >/dev/null
   fi
