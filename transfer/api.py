@@ -24,6 +24,7 @@ from notifications.events import serialize
 from . import serializers as s
 from . import services
 from .errors import Forbidden, Invalid, TransferError
+from .models import Transfer
 from .selectors import (
     events_for_facility,
     inquiry_get_for_hospital_user,
@@ -112,12 +113,96 @@ class TransferDetailView(APIView):
         return _detail(request, transfer_id)
 
 
-class TransferSendView(APIView):
-    @extend_schema(request=None, responses=s.TransferDetailSerializer)
+def _validated(serializer_class: type[serializers.Serializer] | None, request: Request) -> Any:
+    if serializer_class is None:
+        return {}
+    ser = serializer_class(data=request.data)
+    ser.is_valid(raise_exception=True)
+    return ser.validated_data
+
+
+# POST /api/transfers/<id>/<action>/: look the transfer up for this user (404
+# for others), validate the body, call one service, answer the detail. (A
+# comment, not a docstring: docstrings become every endpoint's description.)
+class TransferAction(APIView):
+    body: type[serializers.Serializer] | None = None
+    success_status: int = status.HTTP_200_OK
+
+    def act(self, transfer: Transfer, by: Any, data: Any) -> None:
+        raise NotImplementedError
+
     def post(self, request: Request, transfer_id: int) -> Response:
         transfer = transfer_get_for_user(request.user, transfer_id)
-        services.transfer_send(transfer=transfer, by=request.user)
-        return _detail(request, transfer_id)
+        self.act(transfer, request.user, _validated(self.body, request))
+        return _detail(request, transfer_id, code=self.success_status)
+
+
+def _hospital(pk: int, message: str) -> Facility:
+    hospital = Facility.objects.filter(pk=pk, kind=FacilityKind.HOSPITAL).first()
+    if hospital is None:
+        raise Invalid("not_a_hospital", message)
+    return hospital
+
+
+@extend_schema(request=None, responses=s.TransferDetailSerializer)
+class TransferSendView(TransferAction):
+    def act(self, transfer: Transfer, by: Any, data: Any) -> None:
+        services.transfer_send(transfer=transfer, by=by)
+
+
+@extend_schema(request=s.AssignSerializer, responses=s.TransferDetailSerializer)
+class TransferAssignView(TransferAction):
+    body = s.AssignSerializer
+
+    def act(self, transfer: Transfer, by: Any, data: Any) -> None:
+        ambulance = AmbulanceUnit.objects.filter(pk=data["ambulance_id"]).first()
+        if ambulance is None:
+            raise Invalid("bad_ambulance", "この署の救急車を選んでください。")
+        services.transfer_assign_crew(transfer=transfer, ambulance=ambulance, by=by)
+
+
+@extend_schema(request=s.InquiriesCreateSerializer, responses={201: s.TransferDetailSerializer})
+class InquiriesCreateView(TransferAction):
+    body = s.InquiriesCreateSerializer
+    success_status = status.HTTP_201_CREATED
+
+    def act(self, transfer: Transfer, by: Any, data: Any) -> None:
+        ids = set(data["hospital_ids"])
+        hospitals = list(Facility.objects.filter(pk__in=ids, kind=FacilityKind.HOSPITAL))
+        if len(hospitals) != len(ids):
+            raise Invalid("not_a_hospital", "照会先は病院から選んでください。")
+        services.inquiries_create(transfer=transfer, hospitals=hospitals, by=by)
+
+
+@extend_schema(request=s.ChooseSerializer, responses=s.TransferDetailSerializer)
+class TransferChooseView(TransferAction):
+    body = s.ChooseSerializer
+
+    def act(self, transfer: Transfer, by: Any, data: Any) -> None:
+        hospital = _hospital(data["hospital_id"], "受入可と回答した病院から選んでください。")
+        services.transfer_choose_destination(transfer=transfer, hospital=hospital, by=by)
+
+
+@extend_schema(request=s.MilestoneSerializer, responses=s.TransferDetailSerializer)
+class TransferMilestoneView(TransferAction):
+    body = s.MilestoneSerializer
+
+    def act(self, transfer: Transfer, by: Any, data: Any) -> None:
+        services.transfer_record_milestone(transfer=transfer, milestone=data["milestone"], by=by)
+
+
+@extend_schema(request=None, responses=s.TransferDetailSerializer)
+class TransferCloseView(TransferAction):
+    def act(self, transfer: Transfer, by: Any, data: Any) -> None:
+        services.transfer_close(transfer=transfer, by=by)
+
+
+@extend_schema(request=s.CancelSerializer, responses=s.TransferDetailSerializer)
+class TransferCancelView(TransferAction):
+    body = s.CancelSerializer
+
+    def act(self, transfer: Transfer, by: Any, data: Any) -> None:
+        services.transfer_cancel(transfer=transfer, by=by, reason=data["reason"])
 
 
 class PhotoUploadView(APIView):
@@ -150,96 +235,22 @@ class PhotoUploadView(APIView):
         return Response(data, status=status.HTTP_201_CREATED if any_created else status.HTTP_200_OK)
 
 
-class TransferAssignView(APIView):
-    @extend_schema(request=s.AssignSerializer, responses=s.TransferDetailSerializer)
-    def post(self, request: Request, transfer_id: int) -> Response:
-        transfer = transfer_get_for_user(request.user, transfer_id)
-        ser = s.AssignSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        ambulance = AmbulanceUnit.objects.filter(pk=ser.validated_data["ambulance_id"]).first()
-        if ambulance is None:
-            raise Invalid("bad_ambulance", "この署の救急車を選んでください。")
-        services.transfer_assign_crew(transfer=transfer, ambulance=ambulance, by=request.user)
-        return _detail(request, transfer_id)
-
-
-class InquiriesCreateView(APIView):
-    @extend_schema(request=s.InquiriesCreateSerializer, responses={201: s.TransferDetailSerializer})
-    def post(self, request: Request, transfer_id: int) -> Response:
-        transfer = transfer_get_for_user(request.user, transfer_id)
-        ser = s.InquiriesCreateSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        ids = set(ser.validated_data["hospital_ids"])
-        hospitals = list(Facility.objects.filter(pk__in=ids, kind=FacilityKind.HOSPITAL))
-        if len(hospitals) != len(ids):
-            raise Invalid("not_a_hospital", "照会先は病院から選んでください。")
-        services.inquiries_create(transfer=transfer, hospitals=hospitals, by=request.user)
-        return _detail(request, transfer_id, code=status.HTTP_201_CREATED)
-
-
+@extend_schema(request=s.AcceptSerializer, responses=s.InquirySerializer)
 class InquiryAcceptView(APIView):
-    @extend_schema(request=s.AcceptSerializer, responses=s.InquirySerializer)
     def post(self, request: Request, inquiry_id: int) -> Response:
         inquiry = inquiry_get_for_hospital_user(request.user, inquiry_id)
-        ser = s.AcceptSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        inquiry = services.inquiry_accept(inquiry=inquiry, by=request.user, **ser.validated_data)
+        data = _validated(s.AcceptSerializer, request)
+        inquiry = services.inquiry_accept(inquiry=inquiry, by=request.user, **data)
         return Response(s.InquirySerializer(inquiry).data)
 
 
+@extend_schema(request=s.DeclineSerializer, responses=s.InquirySerializer)
 class InquiryDeclineView(APIView):
-    @extend_schema(request=s.DeclineSerializer, responses=s.InquirySerializer)
     def post(self, request: Request, inquiry_id: int) -> Response:
         inquiry = inquiry_get_for_hospital_user(request.user, inquiry_id)
-        ser = s.DeclineSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        inquiry = services.inquiry_decline(inquiry=inquiry, by=request.user, **ser.validated_data)
+        data = _validated(s.DeclineSerializer, request)
+        inquiry = services.inquiry_decline(inquiry=inquiry, by=request.user, **data)
         return Response(s.InquirySerializer(inquiry).data)
-
-
-class TransferChooseView(APIView):
-    @extend_schema(request=s.ChooseSerializer, responses=s.TransferDetailSerializer)
-    def post(self, request: Request, transfer_id: int) -> Response:
-        transfer = transfer_get_for_user(request.user, transfer_id)
-        ser = s.ChooseSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        hospital = Facility.objects.filter(
-            pk=ser.validated_data["hospital_id"], kind=FacilityKind.HOSPITAL
-        ).first()
-        if hospital is None:
-            raise Invalid("not_a_hospital", "受入可と回答した病院から選んでください。")
-        services.transfer_choose_destination(transfer=transfer, hospital=hospital, by=request.user)
-        return _detail(request, transfer_id)
-
-
-class TransferMilestoneView(APIView):
-    @extend_schema(request=s.MilestoneSerializer, responses=s.TransferDetailSerializer)
-    def post(self, request: Request, transfer_id: int) -> Response:
-        transfer = transfer_get_for_user(request.user, transfer_id)
-        ser = s.MilestoneSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        services.transfer_record_milestone(
-            transfer=transfer, milestone=ser.validated_data["milestone"], by=request.user
-        )
-        return _detail(request, transfer_id)
-
-
-class TransferCloseView(APIView):
-    @extend_schema(request=None, responses=s.TransferDetailSerializer)
-    def post(self, request: Request, transfer_id: int) -> Response:
-        transfer = transfer_get_for_user(request.user, transfer_id)
-        services.transfer_close(transfer=transfer, by=request.user)
-        return _detail(request, transfer_id)
-
-
-class TransferCancelView(APIView):
-    @extend_schema(request=s.CancelSerializer, responses=s.TransferDetailSerializer)
-    def post(self, request: Request, transfer_id: int) -> Response:
-        transfer = transfer_get_for_user(request.user, transfer_id)
-        ser = s.CancelSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        services.transfer_cancel(transfer=transfer, by=request.user, **ser.validated_data)
-        return _detail(request, transfer_id)
 
 
 _after = OpenApiParameter("after", int, description="Return events with a larger id")
