@@ -162,30 +162,109 @@
     }
   }
 
-  function upload(form, file, bar) {
-    // XHR for upload progress; retried with backoff so a dropped connection
-    // does not lose the page (the server de-duplicates identical bytes).
+  // ---- Photo outbox: a photo, once chosen, is never lost. ----------------
+  // Shrunk photos go into IndexedDB first, then are sent one by one. A dropped
+  // connection, a 5xx or even closing the page leaves them in the outbox; they
+  // are sent again when the network returns or the next page loads. The
+  // server de-duplicates identical bytes, so a resend whose first answer was
+  // lost does not create a second page.
+  const outbox = (() => {
+    let memory = [];
+    let nextId = 1;
+    const open = () => new Promise((resolve) => {
+      if (!window.indexedDB) return resolve(null);
+      const req = indexedDB.open("kakehashi", 1);
+      req.onupgradeneeded = () => req.result.createObjectStore("outbox", { keyPath: "id", autoIncrement: true });
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => resolve(null);
+    });
+    const dbp = open();
+    const tx = async (mode, fn) => {
+      const db = await dbp;
+      if (!db) return fn(null);
+      return new Promise((resolve, reject) => {
+        const t = db.transaction("outbox", mode);
+        const result = fn(t.objectStore("outbox"));
+        t.oncomplete = () => resolve(result instanceof IDBRequest ? result.result : result);
+        t.onerror = () => reject(t.error);
+      });
+    };
+    return {
+      add: (item) => tx("readwrite", (store) => store ? store.add(item) : memory.push({ ...item, id: nextId++ })),
+      all: () => tx("readonly", (store) => store ? store.getAll() : memory.slice()),
+      remove: (id) => tx("readwrite", (store) => store ? store.delete(id) : (memory = memory.filter((m) => m.id !== id))),
+    };
+  })();
+
+  function sendPhoto(item, bar) {
+    // Resolves "sent" or "refused" (final: show why); rejects when the
+    // network or the server failed (keep it, try again later).
     return new Promise((resolve, reject) => {
-      let attempt = 0;
-      const send = () => {
-        const xhr = new XMLHttpRequest();
-        xhr.open("POST", form.dataset.api);
-        xhr.setRequestHeader("X-CSRFToken", csrf());
-        xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = (100 * e.loaded) / e.total; };
-        xhr.onload = () => {
-          if (xhr.status < 300) resolve();
-          else if (xhr.status >= 500 && attempt < 5) retryLater();
-          else { let d = "送信できませんでした。"; try { d = JSON.parse(xhr.responseText).detail || d; } catch (e) {} reject(new Error(d)); }
-        };
-        xhr.onerror = () => (attempt < 8 ? retryLater() : reject(new Error("通信できません。電波の良い場所で再度お試しください。")));
-        const fd = new FormData();
-        fd.append("images", file);
-        xhr.send(fd);
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", item.url);
+      xhr.setRequestHeader("X-CSRFToken", csrf());
+      if (bar) xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = (100 * e.loaded) / e.total; };
+      xhr.onload = () => {
+        if (xhr.status < 300) return resolve({ sent: true });
+        if (xhr.status >= 500 || xhr.status === 0) return reject(new Error("server"));
+        let d = "送信できませんでした。";
+        try { d = JSON.parse(xhr.responseText).detail || d; } catch (e) {}
+        resolve({ sent: false, detail: d });
       };
-      const retryLater = () => { attempt += 1; setTimeout(send, 1000 * 2 ** Math.min(attempt, 5)); };
-      send();
+      xhr.onerror = () => reject(new Error("network"));
+      xhr.ontimeout = () => reject(new Error("timeout"));
+      xhr.timeout = 120000;
+      const fd = new FormData();
+      fd.append("images", item.blob, item.name || "page.jpg");
+      xhr.send(fd);
     });
   }
+
+  let draining = false;
+  let drainRetry = 0;
+  let drainTimer = null;
+
+  async function showOutbox(count) {
+    const el = document.getElementById("outbox");
+    if (!el) return;
+    el.hidden = count === 0;
+    el.textContent = count ? `未送信の写真が ${count} 枚あります。電波が戻ると自動で送信します（画面を閉じても消えません）。` : "";
+  }
+
+  async function drainOutbox() {
+    if (draining) return;
+    draining = true;
+    clearTimeout(drainTimer);
+    const bar = document.querySelector("form[data-upload] progress");
+    try {
+      let items = await outbox.all();
+      await showOutbox(items.length);
+      for (const item of items) {
+        if (bar) { bar.hidden = false; bar.value = 0; }
+        const result = await sendPhoto(item, bar);
+        await outbox.remove(item.id);
+        if (!result.sent) showError(document.querySelector("form[data-upload]") || document.body, result.detail);
+        items = await outbox.all();
+        await showOutbox(items.length);
+      }
+      drainRetry = 0;
+      if (bar) bar.hidden = true;
+      await refreshPanels();
+    } catch (e) {
+      // Keep everything; back off (max ~1 min) and also retry when online.
+      drainRetry = Math.min(drainRetry + 1, 6);
+      drainTimer = setTimeout(drainOutbox, 1000 * 2 ** drainRetry * (0.5 + Math.random()));
+      if (bar) bar.hidden = true;
+    } finally {
+      draining = false;
+    }
+  }
+  window.addEventListener("online", () => {
+    if (socket && socket.readyState === WebSocket.OPEN) setLive("open", "● ライブ");
+    drainOutbox();
+  });
+  // The socket may not notice a lost signal for a while; say so at once.
+  window.addEventListener("offline", () => setLive("retrying", "圏外（オフライン）"));
 
   async function submit(form) {
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
@@ -193,14 +272,13 @@
     form.querySelectorAll("button").forEach((b) => (b.disabled = true));
     if (form.dataset.upload) {
       const input = form.querySelector("input[type=file]");
-      const bar = form.querySelector("progress");
-      bar.hidden = false;
-      try {
-        for (const f of input.files) { bar.value = 0; await upload(form, await shrink(f), bar); }
-      } catch (e) { bar.hidden = true; input.value = ""; showError(form, e.message); return; }
-      bar.hidden = true;
+      for (const f of input.files) {
+        const blob = await shrink(f);
+        await outbox.add({ url: form.dataset.api, blob, name: blob.name || "page.jpg", added: Date.now() });
+      }
       input.value = "";
-      await refreshPanels();
+      form.querySelectorAll("button").forEach((b) => (b.disabled = false));
+      drainOutbox();
       return;
     }
     const res = await fetch(form.dataset.api, {
@@ -232,6 +310,7 @@
   }
 
   bindForms(document);
+  drainOutbox();
   setLive("connecting", "接続中…");
   connect();
 })();
