@@ -6,7 +6,9 @@ Protocol (JSON):
 - server sends every event after N that the facility may see, from the log,
   then live events; each {"kind": "event", "id": ..., ...} at most once
 - client may send {"type": "sync", "after": N} at any time (e.g. on a timer)
-  to fill gaps left by the at-most-once channel layer
+  to fill gaps left by the at-most-once channel layer; each sync re-checks
+  the login (session alive, account active, same facility) and closes the
+  socket with 4401 if it no longer holds
 - if more than REPLAY_LIMIT events were missed the server sends
   {"kind": "resync"}: reload state over HTTP, then reconnect.
 """
@@ -33,6 +35,30 @@ _SENT_WINDOW = 2000
 def _membership_facility_id(user: Any) -> int | None:
     membership = membership_for(user)
     return membership.facility_id if membership else None
+
+
+@database_sync_to_async
+def _still_allowed(user: Any, session_key: str | None, facility_id: int) -> bool:
+    """Is the connection's login still good for this facility's events?
+
+    The socket outlives the checks made at connect: a logout (the session row
+    is gone), a deactivated account or a move to another facility must stop
+    the stream.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    if (
+        not session_key
+        or not Session.objects.filter(
+            session_key=session_key, expire_date__gt=timezone.now()
+        ).exists()
+    ):
+        return False
+    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    membership = membership_for(fresh) if fresh else None
+    return membership is not None and membership.facility_id == facility_id
 
 
 @database_sync_to_async
@@ -84,6 +110,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict):
             return
         if content.get("type") == "sync":
+            # Clients sync every 30 s: the natural moment to re-check access.
+            if not await self._recheck():
+                return
             after = content.get("after")
             if isinstance(after, int) and after >= 0:
                 await self._send_after(after)
@@ -92,6 +121,15 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def event_message(self, message: dict[str, Any]) -> None:
         await self._send_event(message["event"])
+
+    async def _recheck(self) -> bool:
+        assert self.facility_id is not None
+        session = self.scope.get("session")
+        key = session.session_key if session is not None else None
+        if await _still_allowed(self.scope["user"], key, self.facility_id):
+            return True
+        await self.close(code=4401)
+        return False
 
     async def _send_after(self, after: int) -> None:
         assert self.facility_id is not None

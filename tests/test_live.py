@@ -203,3 +203,35 @@ async def test_it_asks_for_a_resync_when_too_much_was_missed(
     messages = await drain(ws)
     await ws.disconnect()
     assert messages == [{"kind": "resync"}]
+
+
+async def test_it_closes_the_stream_at_the_next_sync_after_a_logout(
+    town: Any, personas: dict[str, Client]
+) -> None:
+    """Given the doctor's socket is open, when the doctor logs out elsewhere
+    (the session ends), then the next sync closes the socket instead of
+    sending events."""
+    doctor = personas["doctor"]
+    ws = socket_for(doctor)
+    assert (await ws.connect())[0]
+    await ws.send_json_to({"type": "sync", "after": 0})
+    assert await drain(ws) == []  # still allowed, nothing to send yet
+    await act(doctor.post, "/logout/")
+    await ws.send_json_to({"type": "sync", "after": 0})
+    closed = await ws.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4401}
+
+
+async def test_it_closes_the_stream_when_the_user_moved_to_another_facility(
+    town: Any, personas: dict[str, Client]
+) -> None:
+    from facilities.models import Membership
+
+    ws = socket_for(personas["doctor_b"])
+    assert (await ws.connect())[0]
+    await sync_to_async(Membership.objects.filter(user=town.doctor_b).update)(
+        facility=town.hospital_c
+    )
+    await ws.send_json_to({"type": "sync", "after": 0})
+    closed = await ws.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4401}
