@@ -54,9 +54,10 @@ PYEOF
 }
 if ! redis_up; then
   apt_install redis-server
-  log "starting a local Redis on 127.0.0.1:6379"
+  redis_port=$("$PY" -c "import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).port or 6379)" "$REDIS_URL")
+  log "starting a local Redis on 127.0.0.1:$redis_port"
   mkdir -p var/redis
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
     --dir "$PWD/var/redis" --logfile "$PWD/var/redis/redis.log"
   for _ in $(seq 1 50); do redis_up && break; sleep 0.1; done
   redis_up || { echo "Redis did not start; see var/redis/redis.log" >&2; exit 1; }
