@@ -83,7 +83,8 @@ if [ $want_pg = 1 ]; then
 fi
 
 if [ $want_browser = 1 ]; then
-  apt_install chromium fonts-noto-cjk
+  # libatomic1: the Node.js driver inside the playwright wheel links it.
+  apt_install chromium fonts-noto-cjk libatomic1
 fi
 
 # --- Python environment from the hashed lock; reinstalled when the lock changes.
