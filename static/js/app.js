@@ -231,9 +231,14 @@
     el.textContent = count ? `未送信の写真が ${count} 枚あります。電波が戻ると自動で送信します（画面を閉じても消えません）。` : "";
   }
 
+  let drainAgain = false;
+
   async function drainOutbox() {
-    if (draining) return;
+    // A photo added while a drain is running (e.g. the one started at page
+    // load) must not wait for the next trigger: ask that drain to go again.
+    if (draining) { drainAgain = true; return; }
     draining = true;
+    drainAgain = false;
     clearTimeout(drainTimer);
     const bar = document.querySelector("form[data-upload] progress");
     try {
@@ -258,6 +263,7 @@
     } finally {
       draining = false;
     }
+    if (drainAgain) drainOutbox();
   }
   window.addEventListener("online", () => {
     if (socket && socket.readyState === WebSocket.OPEN) setLive("open", "● ライブ");
