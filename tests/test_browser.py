@@ -382,4 +382,3 @@ def test_it_keeps_a_photo_taken_offline_and_sends_it_when_the_network_returns(
         expect(again.locator("#outbox")).to_be_hidden()
         nurse.close()
     assert in_thread(lambda: TransferPhoto.objects.filter(transfer=transfer).count()) == 1
-
