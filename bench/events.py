@@ -20,9 +20,7 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -128,12 +126,6 @@ def run_workflows(n: int) -> dict[str, list[float]]:
     return steps
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def latency_setup() -> tuple[str, Any, Any, Any]:
     """Sync part: a logged-in crew session and the actors (no DB in async code)."""
     from django.contrib.sessions.backends.db import SessionStore
@@ -161,39 +153,18 @@ async def measure_latency(samples: int, setup: tuple[str, Any, Any, Any]) -> lis
     import websockets
     from asgiref.sync import sync_to_async
 
+    # Same launcher as the tests' server processes.
+    from tests.servers import daphne_process
     from transfer import services
 
     session_key, crew_m, nurse_m, ambulance = setup
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with daphne_process(os.environ.copy()) as base:
         latencies: list[float] = []
         async with websockets.connect(
-            f"ws://127.0.0.1:{port}/ws/events/",
+            base.replace("http://", "ws://") + "/ws/events/",
             additional_headers={
                 "Cookie": f"sessionid={session_key}",
-                "Origin": f"http://127.0.0.1:{port}",
+                "Origin": base,
             },
         ) as ws:
             for _ in range(samples):
@@ -213,9 +184,6 @@ async def measure_latency(samples: int, setup: tuple[str, Any, Any, Any]) -> lis
                 )
                 await ws.recv()
         return latencies
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def main() -> None:

@@ -40,32 +40,13 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def asgi_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start Daphne on a free port; yield its base URL ("http://127.0.0.1:PORT")."""
+def daphne_process(env: dict[str, str]) -> Iterator[str]:
+    """Start Daphne with `env` on a free port; yield its base URL
+    ("http://127.0.0.1:PORT"); stop it on exit. Also used by bench/."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": test_database_url(),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "CHANNELS_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-        "REDIS_URL": settings.REDIS_URL,
-        # No worker in these tests: OCR runs inside the server process.
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "DEBUG": "1",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        **(extra_env or {}),
-    }
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
+        [*command, "config.asgi:application"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -92,3 +73,22 @@ def asgi_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def asgi_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Daphne on the current test's database and channel-layer prefix."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "CHANNELS_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],  # type: ignore[index]
+        "REDIS_URL": settings.REDIS_URL,
+        # No worker in these tests: OCR runs inside the server process.
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+        "DEBUG": "1",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        **(extra_env or {}),
+    }
+    with daphne_process(env) as base:
+        yield base

@@ -11,7 +11,14 @@ from django.http import Http404
 from facilities.models import FacilityKind, Membership
 from facilities.selectors import membership_for
 
-from .models import Inquiry, InquiryStatus, Transfer, TransferEvent, TransferStatus
+from .models import (
+    TRANSFER_OPEN_STATUSES,
+    Inquiry,
+    InquiryStatus,
+    Transfer,
+    TransferEvent,
+    TransferStatus,
+)
 
 
 def involvement_q(membership: Membership) -> Q:
@@ -98,9 +105,8 @@ def dashboard_lists(user: Any, membership: Membership) -> tuple[list[Transfer], 
     showing the transfer as "open" there would show a status going stale.
     """
     transfers = transfers_for_user(user).order_by("-created_at")
-    closed = [TransferStatus.CLOSED, TransferStatus.CANCELLED]
-    open_qs = transfers.exclude(status__in=closed)
-    done_qs = transfers.filter(status__in=closed)
+    open_qs = transfers.filter(status__in=TRANSFER_OPEN_STATUSES)
+    done_qs = transfers.exclude(status__in=TRANSFER_OPEN_STATUSES)
     is_hospital = membership.facility.kind == FacilityKind.HOSPITAL
     if is_hospital:
         # One filter() call: the same inquiry row must be this hospital's and live.

@@ -16,6 +16,7 @@ from facilities.selectors import hospitals_for_inquiry, membership_for
 from . import services
 from .errors import TransferError
 from .models import (
+    TRANSFER_OPEN_STATUSES,
     DeclineReason,
     Milestone,
     Sex,
@@ -29,6 +30,8 @@ from .selectors import (
     last_event_id_for_facility,
     transfer_get_for_user,
 )
+from .services.inquiries import INQUIRY_OPEN_STATUSES
+from .services.transfers import milestone_allowed
 
 
 def _membership_or_404(request: HttpRequest) -> Membership:
@@ -129,25 +132,13 @@ def _detail_context(request: HttpRequest, transfer_id: int) -> dict[str, object]
         # (code, label, recorded at, can be recorded now): the page offers only
         # the steps the current status allows, so a tap never ends in an error.
         "milestones": [
-            (
-                Milestone.ON_SCENE,
-                "現着（施設到着）",
-                transfer.on_scene_at,
-                transfer.status in {S.CREW_ASSIGNED, S.INQUIRING, S.DESTINATION_CHOSEN},
-            ),
-            (
-                Milestone.LEFT_SCENE,
-                "現発（施設出発）",
-                transfer.left_scene_at,
-                transfer.status == S.DESTINATION_CHOSEN,
-            ),
-            (Milestone.ARRIVED, "病院到着", transfer.arrived_at, transfer.status == S.EN_ROUTE),
-            (
-                Milestone.HANDED_OVER,
-                "引継ぎ完了",
-                transfer.handed_over_at,
-                transfer.status == S.ARRIVED,
-            ),
+            (code, label, getattr(transfer, f"{code}_at"), milestone_allowed(transfer, code))
+            for code, label in (
+                (Milestone.ON_SCENE, "現着（施設到着）"),
+                (Milestone.LEFT_SCENE, "現発（施設出発）"),
+                (Milestone.ARRIVED, "病院到着"),
+                (Milestone.HANDED_OVER, "引継ぎ完了"),
+            )
         ],
         "steps": [
             ("送信", transfer.sent_at),
@@ -158,7 +149,7 @@ def _detail_context(request: HttpRequest, transfer_id: int) -> dict[str, object]
             ("病院着", transfer.arrived_at),
             ("引継ぎ", transfer.handed_over_at),
         ],
-        "open": transfer.status not in {S.CLOSED, S.CANCELLED},
+        "open": transfer.status in TRANSFER_OPEN_STATUSES,
         "can_cancel": transfer.can_transition(S.CANCELLED)
         and (kind == FacilityKind.CARE_HOME or kind == FacilityKind.FIRE_STATION),
         "last_event_id": last_event_id_for_facility(membership.facility_id),
@@ -166,7 +157,7 @@ def _detail_context(request: HttpRequest, transfer_id: int) -> dict[str, object]
     if kind == FacilityKind.FIRE_STATION:
         ctx["ambulances"] = membership.facility.ambulances.filter(is_active=True)
         ctx["askable"] = [h for h in hospitals_for_inquiry() if h.pk not in asked]
-        ctx["can_inquire"] = transfer.status in {S.CREW_ASSIGNED, S.INQUIRING}
+        ctx["can_inquire"] = transfer.status in INQUIRY_OPEN_STATUSES
         ctx["can_choose"] = transfer.status == S.INQUIRING
     return ctx
 

@@ -19,6 +19,9 @@ from .common import actor_membership, lock_transfer, now, transition
 S = TransferStatus
 I = InquiryStatus  # noqa: E741
 
+# Where the crew may (still) ask hospitals: a new round after declines too.
+INQUIRY_OPEN_STATUSES = frozenset({S.CREW_ASSIGNED, S.INQUIRING})
+
 
 def _emit_inquiry(inquiry: Inquiry, *, by: Any, membership: Membership | None) -> None:
     event_emit(
@@ -59,7 +62,7 @@ def inquiries_create(
         raise Invalid("no_hospitals", "照会先の病院を選んでください。")
     if any(h.kind != FacilityKind.HOSPITAL or not h.is_active for h in hospitals):
         raise Invalid("not_a_hospital", "照会先は病院から選んでください。")
-    if transfer.status not in {S.CREW_ASSIGNED, S.INQUIRING}:
+    if transfer.status not in INQUIRY_OPEN_STATUSES:
         raise Conflict(
             "invalid_transition",
             f"現在の状態（{transfer.get_status_display()}）では照会できません。",

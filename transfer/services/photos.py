@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from PIL import Image, UnidentifiedImageError
 
@@ -19,7 +19,7 @@ from facilities.models import Role
 from notifications.events import event_emit
 
 from ..errors import Conflict, Invalid
-from ..models import OcrJob, OcrStatus, Transfer, TransferPhoto, TransferStatus
+from ..models import TRANSFER_OPEN_STATUSES, OcrJob, OcrStatus, Transfer, TransferPhoto
 from .common import actor_membership, lock_transfer, now
 
 logger = logging.getLogger(__name__)
@@ -98,15 +98,11 @@ def photo_attach(
 
     Idempotent by content: a phone that retries an upload whose answer it
     never received gets the existing photo back (created=False), not a
-    duplicate page.
+    duplicate page. The lookup runs under the transfer lock, so two identical
+    uploads at once cannot both miss it.
     """
     checked = image_check(_read_upload(upload))
-    try:
-        return _photo_attach_checked(transfer=transfer, checked=checked, by=by)
-    except IntegrityError:
-        # Two identical uploads raced past the lookup; the other one won.
-        existing = TransferPhoto.objects.get(transfer=transfer, sha256=checked.sha256)
-        return existing, False
+    return _photo_attach_checked(transfer=transfer, checked=checked, by=by)
 
 
 @transaction.atomic
@@ -118,7 +114,7 @@ def _photo_attach_checked(
     existing = TransferPhoto.objects.filter(transfer=transfer, sha256=checked.sha256).first()
     if existing is not None:
         return existing, False
-    if transfer.status in {TransferStatus.CLOSED, TransferStatus.CANCELLED}:
+    if transfer.status not in TRANSFER_OPEN_STATUSES:
         raise Conflict("transfer_closed", "終了した搬送には写真を追加できません。")
     page = (transfer.photos.aggregate(m=Max("page"))["m"] or 0) + 1
     photo = TransferPhoto(

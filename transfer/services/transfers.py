@@ -112,6 +112,19 @@ _MILESTONE_FIELD: dict[str, str] = {
     Milestone.ARRIVED: "arrived_at",
     Milestone.HANDED_OVER: "handed_over_at",
 }
+# On scene moves no status; the crew may arrive before, while or after asking.
+ON_SCENE_STATUSES = frozenset({S.CREW_ASSIGNED, S.INQUIRING, S.DESTINATION_CHOSEN})
+
+
+def milestone_allowed(transfer: Transfer, milestone: str) -> bool:
+    """May the crew record `milestone` now? The rule the service enforces,
+    also used by the page to offer only the steps that will succeed."""
+    if getattr(transfer, _MILESTONE_FIELD[milestone]) is not None:
+        return False
+    target = _MILESTONE_STATUS[milestone]
+    if target is None:
+        return transfer.status in ON_SCENE_STATUSES
+    return transfer.can_transition(target)
 
 
 @transaction.atomic
@@ -123,11 +136,7 @@ def transfer_record_milestone(*, transfer: Transfer, milestone: str, by: Any) ->
     field = _MILESTONE_FIELD[milestone]
     if getattr(transfer, field) is not None:
         raise Conflict("milestone_recorded", "この時刻はすでに記録されています。")
-    if milestone == Milestone.ON_SCENE and transfer.status not in {
-        S.CREW_ASSIGNED,
-        S.INQUIRING,
-        S.DESTINATION_CHOSEN,
-    }:
+    if milestone == Milestone.ON_SCENE and transfer.status not in ON_SCENE_STATUSES:
         raise Conflict("invalid_transition", "出動中の搬送でのみ現着を記録できます。")
     setattr(transfer, field, now())
     target = _MILESTONE_STATUS[milestone]
