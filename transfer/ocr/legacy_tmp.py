@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import io
-import os
 
 import pytesseract
 from django.conf import settings
 from PIL import Image, ImageOps
 
-# One thread per Tesseract: the worker already runs one OCR per process and
-# OpenMP threads only fight each other on 2 cores.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-
-
-class OcrFailed(Exception):
-    """OCR could not run on this image; the message is shown to users."""
+from .errors import OcrFailed
 
 
 def recognise(data: bytes) -> str:
