@@ -141,8 +141,8 @@ def clients(town: Town) -> LazyClients:
     return LazyClients(town)
 
 
-def sheet_png(text: str = "患者情報 氏名 山田 花子", size: tuple[int, int] = (400, 120)) -> bytes:
-    """A small real PNG (fast for Tesseract)."""
+def sheet_png(text: str = "患者情報 氏名 山田 花子", size: tuple[int, int] = (640, 640)) -> bytes:
+    """A small real PNG (fast for Tesseract; above the 600 px too-small limit)."""
     img = Image.new("L", size, 255)
     ImageDraw.Draw(img).rectangle([10, 10, size[0] - 10, size[1] - 10], outline=0, width=3)
     buf = io.BytesIO()

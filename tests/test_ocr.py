@@ -14,7 +14,7 @@ from django.test import Client
 
 from transfer import services
 from transfer.models import OcrJob, TransferEvent, TransferPhoto
-from transfer.ocr import recognise
+from transfer.ocr import extract_page
 
 from . import flows
 from .conftest import sheet_png
@@ -58,7 +58,7 @@ def test_it_reads_japanese_labels_from_a_photographed_sheet() -> None:
     labels = sheet_labels()
     assert len(labels) >= 10, labels  # the ground truth is what we think it is
 
-    text = recognise(sheet_bytes())
+    text = extract_page(sheet_bytes()).text
 
     assert len(KANA_OR_KANJI.findall(text)) >= 50, text
     found = [label for label in labels if label in without_spaces(text)]
@@ -93,6 +93,8 @@ def test_it_runs_ocr_after_an_upload_and_reports_it_as_an_event(
         "job_id": job.pk,
         "status": "done",
         "progress": 100,
+        "error_code": "",
+        "problems": [],
     }
     detail = flows.ok(nurse.get(f"/api/transfers/{t['id']}/"))
     assert detail["photos"][0]["ocr"]["status"] == "done"
@@ -126,7 +128,7 @@ def test_a_job_whose_stored_file_was_corrupted_ends_failed_and_does_not_raise(
     assert job is not None
     job.refresh_from_db()
     assert job.status == "failed"
-    assert job.error == "画像を読み取れませんでした"
+    assert job.error.startswith("画像として読み取れませんでした")
     assert job.raw_text == ""
     assert job.started_at is not None and job.finished_at is not None
     assert (job.progress, job.attempts) == (100, 1)

@@ -12,7 +12,6 @@ import os
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from .errors import OcrFailed
-from .legacy_tmp import recognise
 from .pipeline import extract_page
 from .types import FIELD_PATHS, FieldValue, PageResult, Quality
 
@@ -23,5 +22,4 @@ __all__ = [
     "PageResult",
     "Quality",
     "extract_page",
-    "recognise",
 ]

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import time
 
+from .calibrate import calibrated
+from .extract import extract
 from .image import load_photo
-from .types import FIELD_PATHS, FieldValue, PageResult, Quality, empty_value
+from .marks import read_marks
+from .preprocess import prepare
+from .recognise import run_tesseract, segments_from_data
+from .types import FIELD_PATHS, FieldValue, PageResult, empty_value
 
 
 def extract_page(data: bytes) -> PageResult:
@@ -13,11 +18,22 @@ def extract_page(data: bytes) -> PageResult:
     t0 = time.perf_counter()
     rgb = load_photo(data)
     h, w = rgb.shape[:2]
-    # Placeholder until the extractor lands: every field empty and unsure.
-    fields = {p: FieldValue(empty_value(p), 0.0) for p in FIELD_PATHS}
+    page = prepare(rgb)
+    segments = segments_from_data(run_tesseract(page.gray, psm=4))
+    found = extract(segments, marks=read_marks(page, segments))
+    fields: dict[str, FieldValue] = {}
+    for path in FIELD_PATHS:
+        f = found.get(path)
+        if f is None:
+            fields[path] = FieldValue(empty_value(path), calibrated(path, None, page.quality))
+        else:
+            box = page.to_photo_box(f.box) if f.box else None
+            fields[path] = FieldValue(f.value, calibrated(path, f.score, page.quality), box)
+    text = "\n".join(s.text for s in segments)
     return PageResult(
         fields=fields,
-        quality=Quality(),
+        quality=page.quality,
         photo_size=(w, h),
+        text=text,
         timing_ms=int((time.perf_counter() - t0) * 1000),
     )

@@ -1,0 +1,867 @@
+"""Segments of recognised text → record fields, each with a box and a raw score.
+
+General rules only: fields are found by their printed labels (with the
+synonyms Japanese care and medical forms use), by section markers of
+letters (■既往歴, 【内服薬】, <現病歴>) and by the shape of values (dates,
+phone numbers, vitals). No lists of names, drugs, diagnoses or places.
+
+The raw score of a field is the weakest of: Tesseract's confidence in the
+characters of the value, how well the value fits its expected shape
+(normalise.py's plausibility) and how sure we are of the label. It is
+mapped to a calibrated confidence in calibrate.py.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from . import normalise as nz
+from .recognise import Segment
+from .types import Box
+
+# Label synonyms, longest first within a field. Order across fields matters
+# only for overlaps; matching always prefers the longest label at a position.
+LABELS: dict[str, tuple[str, ...]] = {
+    "written_date": ("記入年月日", "作成年月日", "記入日", "作成日", "記載日", "記録日"),
+    "name_kana": ("フリガナ", "ふりがな", "よみがな", "ヨミガナ"),
+    "name": (
+        "利用者氏名",
+        "患者氏名",
+        "入居者氏名",
+        "入所者氏名",
+        "利用者名",
+        "患者名",
+        "お名前",
+        "氏名",
+    ),
+    "sex": ("性別",),
+    "birth_date": ("生年月日",),
+    "age": ("年齢",),
+    "address": ("現住所", "住所", "居住地"),
+    "facility_name": ("入所施設", "入居施設", "施設名", "事業所名", "利用施設", "所属施設"),
+    "phone": ("電話番号", "連絡先電話", "電話", "TEL", "Tel", "tel", "☎"),
+    "primary_physician": ("主治医", "かかりつけ医", "担当医"),
+    "clinic_name": ("かかりつけ医療機関", "医療機関名", "医療機関", "病院名"),
+    "diagnoses": (
+        "病名・既往歴",
+        "既往歴・現病",
+        "現病・既往歴",
+        "既往歴",
+        "主病名",
+        "診断名",
+        "既往症",
+        "病名",
+    ),
+    "current_illness": (
+        "現病歴",
+        "今回の状態",
+        "主訴・経過",
+        "現在の状態",
+        "経過",
+        "主訴",
+        "症状",
+    ),
+    "medications": (
+        "処方内容",
+        "内服薬",
+        "処方薬",
+        "服用薬",
+        "服薬",
+        "内服",
+        "処方",
+        "薬剤",
+    ),
+    "allergies": ("アレルギー", "禁忌"),
+    "vitals": ("バイタルサイン", "バイタル"),
+    "onset_time": (
+        "最終健常確認時刻",
+        "最終健常確認",
+        "発症時刻",
+        "発症日時",
+        "発見時刻",
+        "発見日時",
+        "発症時間",
+    ),
+    "care_level": ("要介護状態区分", "要介護度", "介護度"),
+    "dementia_level": ("認知症高齢者の日常生活自立度", "認知症自立度", "認知症の程度"),
+    "adl": ("日常生活動作", "ADL"),
+    "insurance_number": ("介護保険被保険者番号", "被保険者番号", "保険者番号", "介護保険番号"),
+    "advance_directive": (
+        "急変時の対応",
+        "急変時の意向",
+        "延命処置の希望",
+        "延命治療の希望",
+        "蘇生の意向",
+        "意向",
+    ),
+    "key_person": ("キーパーソン", "家族連絡先", "緊急連絡先", "身元引受人"),
+    "notes": ("特記事項", "備考", "その他", "特記"),
+    # Not fields: they end the value before them.
+    "_stop": ("記載者", "記入者", "作成者", "以上", "連絡先", "医療情報", "介護情報"),
+}
+# Group headings printed above or beside blocks of a form: never values.
+HEADINGS = ("基本情報", "医療情報", "介護情報", "連絡先", "緊急連絡先", "生活情報", "本人情報")
+
+SECTION_OPEN = "■□◆◇●○【<＜〈《[［"
+SECTION_CLOSE = "】>＞〉》]］"
+
+
+def squash(text: str) -> str:
+    """NFKC, with the narrow spaces Tesseract puts inside Japanese words removed.
+
+    Segments only carry a space where the gap was wide, so the spaces left
+    separate things (family and given name, clinic and physician).
+    """
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+@dataclass
+class Hit:
+    """A label found in a segment."""
+
+    field: str
+    seg: int  # index into segments
+    start: int  # character offsets of the label in the segment's text
+    end: int
+    section: bool  # printed as a section marker (■, 【】, <>)
+    fuzzy: bool = False  # matched with a misread character
+
+
+@dataclass
+class Value:
+    """The text printed for a label, with where it came from."""
+
+    text: str
+    box: Box | None
+    conf: float  # weakest OCR character confidence
+    lines: list[str]  # the value's lines (medications: one per line)
+
+
+def _label_pattern() -> re.Pattern[str]:
+    alternatives: list[tuple[str, str]] = []
+    for field, labels in LABELS.items():
+        for label in labels:
+            alternatives.append((label, field))
+    alternatives.sort(key=lambda a: -len(a[0]))
+    # Spaces may appear inside a label (Tesseract's spacing): allow them.
+    parts = []
+    for label, field in alternatives:
+        body = r"\s*".join(re.escape(ch) for ch in label)
+        parts.append(f"(?P<f{len(parts)}>{body})")
+    _LABEL_FIELDS.extend(f for _, f in alternatives)
+    return re.compile("|".join(parts))
+
+
+_LABEL_FIELDS: list[str] = []
+LABEL_RE = _label_pattern()
+
+
+def find_labels(segments: list[Segment]) -> list[Hit]:
+    hits: list[Hit] = []
+    for si, seg in enumerate(segments):
+        text = seg.text
+        for m in LABEL_RE.finditer(text):
+            field = _LABEL_FIELDS[int(m.lastgroup[1:])]  # type: ignore[index]
+            start, end = m.span()
+            before = text[:start].rstrip()
+            after = text[end:].lstrip()
+            section = bool(before) and before[-1] in SECTION_OPEN
+            # A label starts its segment, follows a separator, or is
+            # followed by a colon; otherwise it is a word inside a value
+            # ("経過観察", "内服薬の管理").
+            at_start = not before or before[-1] in SECTION_OPEN or before[-1] in " :：)）"
+            if len(before) == 1 and not after.strip(SECTION_CLOSE + " "):
+                at_start = True  # a section marker misread as a character
+            colon = after[:1] in (":", "：")
+            if field == "phone" and not at_start:
+                at_start = True  # "…ホーム TEL 0868-…": phones follow anything
+            if not (at_start or colon):
+                continue
+            hits.append(Hit(field, si, start, end, section))
+    # Misread labels: "パイタルサイン", "既往彦", a section marker read as a
+    # kanji ("田バイタルサイン"). Only at the start of a segment, where labels
+    # are printed, and with at most one wrong character per four.
+    starts = {h.seg for h in hits}
+    label_only = {h.seg for h in hits if not segments[h.seg].text[h.end :].strip(" :：")}
+    for si, seg in enumerate(segments):
+        if si in starts:
+            continue
+        if si - 1 in label_only and segments[si - 1].line == seg.line:
+            continue  # the value cell right of a label ("要介護度 | 要介護4")
+        text = seg.text.replace(" ", "")
+        best: tuple[int, int, str, int] | None = None
+        for field, labels in LABELS.items():
+            if field.startswith("_"):
+                continue
+            for label in labels:
+                if len(label) < 3:
+                    continue
+                allowed = 1 if len(label) < 8 else 2
+                for skip in (0, 1):
+                    for extra in (-1, 0, 1):
+                        piece = text[skip : skip + len(label) + extra]
+                        rest = text[skip + len(label) + extra :]
+                        if not piece or (rest and rest[0] not in ":：" + SECTION_CLOSE + "(（"):
+                            if rest and skip == 0 and extra == 0:
+                                pass  # label followed by its value in the same segment
+                            else:
+                                continue
+                        if re.search(r"\d", piece):
+                            continue  # labels carry no digits; values do
+                        d = _edit_distance(piece, label) + skip
+                        if d <= allowed and (
+                            best is None or (d, -len(label)) < (best[0], -best[1])
+                        ):
+                            best = (d, len(label), field, skip + len(label) + extra)
+        if best is not None:
+            # Map the end offset in the space-free text back onto seg.text.
+            end, seen = 0, 0
+            while end < len(seg.text) and seen < best[3]:
+                seen += seg.text[end] != " "
+                end += 1
+            hits.append(Hit(best[2], si, 0, end, False, fuzzy=True))
+    # Letters print the sender's facility on the line after the addressee
+    # ("○○病院 御中"), without a label.
+    for si, seg in enumerate(segments[:-1]):
+        if squash(seg.text).endswith("御中"):
+            nxt = si + 1
+            if not any(h.seg == nxt for h in hits):
+                hits.append(Hit("facility_name", nxt, 0, 0, False))
+            break
+    hits.sort(key=lambda h: (h.seg, h.start))
+    return hits
+
+
+def _strip_marks(text: str) -> str:
+    return text.strip().lstrip(":：").strip().lstrip(SECTION_CLOSE).strip().lstrip(":：").strip()
+
+
+def values_for(
+    segments: list[Segment], hits: list[Hit]
+) -> tuple[dict[str, list[Value]], list[tuple[Hit, Value]]]:
+    """The value text after each label: to the next label, else the next segments."""
+    by_seg: dict[int, list[Hit]] = {}
+    for h in hits:
+        by_seg.setdefault(h.seg, []).append(h)
+    out: dict[str, list[Value]] = {}
+    ordered: list[tuple[Hit, Value]] = []
+    for h in hits:
+        seg = segments[h.seg]
+        later = [o for o in by_seg[h.seg] if o.start >= h.end and o is not h]
+        end = min((o.start for o in later), default=len(seg.text))
+        raw = seg.text[h.end : end]
+        # A qualifier printed with the label: "アレルギー(薬・食物)".
+        qualifier = re.match(r"\s*[(（][^)）]{1,8}[)）]", raw)
+        if qualifier and h.field not in ("name", "key_person"):
+            raw = " " * qualifier.end() + raw[qualifier.end() :]
+        text = _strip_marks(raw)
+        offset = h.end + (len(raw) - len(raw.lstrip(" :：" + SECTION_CLOSE)))
+        parts: list[tuple[str, Box | None, float]] = []
+        if text:
+            box, conf = seg.span(offset, offset + len(text))
+            parts.append((text, box, conf))
+        if not later:
+            parts += _following(segments, h, by_seg, first_empty=not text)
+        if not parts:
+            continue
+        lines = [p[0] for p in parts]
+        boxes = [p[1] for p in parts if p[1] is not None]
+        value = Value(
+            text=" ".join(lines),
+            box=_union(boxes),
+            conf=min(p[2] for p in parts),
+            lines=lines,
+        )
+        out.setdefault(h.field, []).append(value)
+        ordered.append((h, value))
+    return out, ordered
+
+
+def _union(boxes: list[Box]) -> Box | None:
+    if not boxes:
+        return None
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+# Fields whose value may run over several lines below the label.
+MULTILINE = {
+    "diagnoses",
+    "current_illness",
+    "medications",
+    "allergies",
+    "notes",
+    "advance_directive",
+    "address",
+    "facility_name",
+    "adl",
+    "vitals",
+    "key_person",
+}
+
+
+def _following(
+    segments: list[Segment], h: Hit, by_seg: dict[int, list[Hit]], *, first_empty: bool
+) -> list[tuple[str, Box | None, float]]:
+    """Segments after the label's own that still belong to its value."""
+    parts: list[tuple[str, Box | None, float]] = []
+    label_seg = segments[h.seg]
+    line = label_seg.line
+    i = h.seg + 1
+    # The rest of the label's own line (a table row: label cell, value cell).
+    while i < len(segments) and segments[i].line == line:
+        if i in by_seg and any(o.start <= 1 for o in by_seg[i]):
+            return parts
+        if first_empty or parts:
+            s = segments[i]
+            parts.append((s.text.strip(), s.box, s.span(0, len(s.text))[1]))
+        i += 1
+    if h.field not in MULTILINE and parts:
+        return parts
+    if h.field not in MULTILINE and not first_empty:
+        return parts
+    # Following lines: continuation of a cell or a letter's section body.
+    value_x = parts[0][1][0] if parts and parts[0][1] else None
+    taken = 0
+    while i < len(segments):
+        s = segments[i]
+        if i in by_seg:
+            first_hit = min(by_seg[i], key=lambda o: o.start)
+            if h.field in MULTILINE and first_hit.start > 1:
+                # "甥 伊藤 聡 様 TEL 070-…" below a <キーパーソン> heading: the
+                # line belongs to this value up to the next label.
+                head = s.text[: first_hit.start].strip()
+                if len(head.strip(SECTION_OPEN + " ")) > 1:
+                    box, conf = s.span(0, first_hit.start)
+                    parts.append((head, box, conf))
+            break
+        text = s.text.strip()
+        plain = squash(text)
+        if not plain or plain in HEADINGS or plain.startswith("以上"):
+            break
+        if plain[0] in SECTION_OPEN:
+            break
+        # In a table the continuation sits under the value, not under the label.
+        if value_x is not None and s.box[0] < value_x - 2.5 * max(s.box[3], 10):
+            break
+        if h.field not in MULTILINE:
+            break
+        parts.append((text, s.box, s.span(0, len(s.text))[1]))
+        taken += 1
+        i += 1
+        # One value rarely spans more than a dozen lines (a long drug list).
+        if taken > 14:
+            break
+    return parts
+
+
+# --------------------------------------------------------------------------
+# Field parsers: Value → (canonical value, plausibility 0..1, box)
+# --------------------------------------------------------------------------
+
+RELATIONS = (
+    "長男の妻",
+    "次男の妻",
+    "三男の妻",
+    "長女の夫",
+    "次女の夫",
+    "長男",
+    "次男",
+    "三男",
+    "長女",
+    "次女",
+    "三女",
+    "息子",
+    "娘",
+    "妻",
+    "夫",
+    "孫",
+    "甥",
+    "姪",
+    "兄",
+    "弟",
+    "姉",
+    "妹",
+    "父",
+    "母",
+    "嫁",
+    "婿",
+    "義妹",
+    "義弟",
+    "義姉",
+    "義兄",
+    "成年後見人",
+    "後見人",
+    "知人",
+    "友人",
+    "施設長",
+)
+RELATION_RE = "|".join(sorted((re.escape(r) for r in RELATIONS), key=len, reverse=True))
+CLINIC_SUFFIX = r"(?:病院|医院|クリニック|診療所|センター)"
+PHONE_RE = re.compile(r"(?:TEL|Tel|tel|電話|☎)?\s*[:：]?\s*(\(?0[\d\s\-()一ー−‐]{8,15}\d)")
+
+
+@dataclass
+class Found:
+    value: Any
+    score: float
+    box: Box | None
+
+
+def clean_text(text: str) -> str:
+    text = squash(text).strip()
+    text = re.sub(r"\s+", " ", text)
+    return text.strip(" 、,")
+
+
+def person_name(text: str) -> str | None:
+    text = clean_text(text)
+    text = re.sub(r"\s*(様|殿|さん|先生)$", "", text)
+    text = text.strip()
+    return text or None
+
+
+def parse_name_block(v: Value) -> dict[str, Found]:
+    """'鈴木 茂 様(すずき しげる) 男' → name, kana, sex."""
+    out: dict[str, Found] = {}
+    text = nz.nfkc(v.text)
+    kana = re.search(r"[(（]([ぁ-ゖァ-ヺー\s]+)[)）]", text)
+    if kana:
+        out["name_kana"] = Found(nz.to_katakana(clean_text(kana[1])), 1.0, v.box)
+        text = text[: kana.start()] + " " + text[kana.end() :]
+    sex = re.search(r"(男性|女性|男|女)\s*$", text)
+    if sex and not re.search(r"男.*女|女.*男", text):
+        out["sex"] = Found("male" if sex[1].startswith("男") else "female", 1.0, v.box)
+        text = text[: sex.start()]
+    text = re.split(r"[(（]", text)[0]
+    name = person_name(text)
+    if name:
+        # A name is a family and a given name: two runs of letters.
+        score = 1.0 if 2 <= len(name.replace(" ", "")) <= 10 and not re.search(r"\d", name) else 0.4
+        out["name"] = Found(name, score, v.box)
+    return out
+
+
+def parse_birth(v: Value, today_iso: str | None) -> dict[str, Found]:
+    out: dict[str, Found] = {}
+    text = nz.nfkc(v.text)
+    age = re.search(r"(?:満\s*)?(\d{1,3})\s*歳", text)
+    date_text = text[: age.start()] if age else text
+    iso, p = nz.parse_date(date_text)
+    if iso:
+        out["birth_date"] = Found(iso, p, v.box)
+    if age:
+        years, pa = nz.parse_age(age[0])
+        if years is not None:
+            out["age"] = Found(years, pa, v.box)
+    return out
+
+
+def parse_address(v: Value) -> dict[str, Found]:
+    out: dict[str, Found] = {}
+    text = nz.nfkc(v.text)
+    m = re.search(r"〒?\s*(\d{3}\s*[-ー一−‐]\s*\d{4})", text)
+    if m:
+        postal, p = nz.parse_postal(m[1])
+        if postal:
+            out["postal_code"] = Found(postal, p, v.box)
+        text = text[: m.start()] + text[m.end() :]
+    text = clean_text(text.replace("〒", ""))
+    if text:
+        out["address"] = Found(text, 1.0 if len(text) >= 6 else 0.5, v.box)
+    return out
+
+
+def split_phone(text: str) -> tuple[str, Found | None]:
+    """Remove a trailing phone number from text; return (rest, phone)."""
+    m = None
+    for m in PHONE_RE.finditer(text):
+        pass
+    if not m:
+        return text, None
+    phone, p = nz.parse_phone(m[1])
+    rest = text[: m.start()]
+    return rest, (Found(phone, p, None) if phone else None)
+
+
+def parse_key_person(v: Value) -> dict[str, Found]:
+    out: dict[str, Found] = {}
+    text = nz.nfkc(v.text)
+    text = re.sub(r"(連絡先|電話番号|電話)\s*[:：]?", " TEL ", text)
+    text, phone = split_phone(text)
+    if phone:
+        out["key_person.phone"] = Found(phone.value, phone.score, v.box)
+    text = re.sub(r"\b(TEL|Tel|tel)\b|☎", " ", text)
+    relation = None
+    m = re.search(r"[(（]\s*(" + RELATION_RE + r"|[^()（）]{1,6})\s*[)）]", text)
+    if m:
+        relation = m[1]
+        # "黒田 直美(孫) ☎…": what follows the relation is the phone part.
+        text = text[: m.start()]
+    else:
+        m = re.match(r"\s*(" + RELATION_RE + r")\s*(?=\S\S)", squash(text))
+        if m:
+            relation = m[1]
+            text = squash(text)[m.end() :]
+    if relation:
+        rel = clean_text(relation)
+        score = 1.0 if re.fullmatch(RELATION_RE, rel) else 0.5
+        out["key_person.relation"] = Found(rel, score, v.box)
+    name = person_name(text)
+    if name:
+        score = 1.0 if 2 <= len(name.replace(" ", "")) <= 10 and not re.search(r"\d", name) else 0.4
+        out["key_person.name"] = Found(name, score, v.box)
+    return out
+
+
+def parse_physician(v: Value, *, has_clinic_label: bool) -> dict[str, Found]:
+    """'林内科クリニック 林 健次 先生' → clinic and physician; or the name alone."""
+    out: dict[str, Found] = {}
+    text = clean_text(v.text)
+    if not has_clinic_label:
+        m = re.match(r"(.+?" + CLINIC_SUFFIX + r")\s*(.*)$", text)
+        if m:
+            out["clinic_name"] = Found(m[1], 0.9, v.box)
+            text = m[2]
+    name = person_name(text)
+    if name:
+        score = 1.0 if 2 <= len(name.replace(" ", "")) <= 10 and not re.search(r"\d", name) else 0.4
+        out["primary_physician"] = Found(name, score, v.box)
+    return out
+
+
+def parse_directive(v: Value) -> dict[str, Found]:
+    """DNAR yes/no and the wish in words, from one block of text."""
+    out: dict[str, Found] = {}
+    text = clean_text(v.text)
+    dnar, p, rest = parse_dnar_text(text)
+    if dnar is not None:
+        out["dnar"] = Found(dnar, p, v.box)
+    rest = rest.strip(" 、。,")
+    if rest:
+        out["advance_directive"] = Found(rest if rest.endswith("。") else rest, 0.9, v.box)
+    return out
+
+
+MED_STRENGTH = re.compile(
+    r"^(.*?\d+(?:\.\d+)?\s*(?:mg|μg|µg|ug|g|mL|ml|%|単位|IU|mEq|gm)(?:/[a-zA-Z]+)?)\s*(.*)$"
+)
+
+
+def parse_medications(v: Value) -> tuple[list[dict[str, str]], float]:
+    meds: list[dict[str, str]] = []
+    score = 1.0
+    for line in v.lines:
+        text = clean_text(line)
+        text = re.sub(r"^\s*(?:\d{1,2}\s*[.．)、]|[①-⑳])\s*", "", text)
+        if not text:
+            continue
+        m = MED_STRENGTH.match(text)
+        if m:
+            name, dose = m[1], m[2]
+        else:
+            name, _, dose = text.partition(" ")
+            score = min(score, 0.6)
+        # μ is read as u or n; no drug strength is printed in ng on a
+        # Japanese prescription.
+        name = re.sub(r"(?<=\d)[un]g", "μg", name.replace(" ", ""))
+        dose = re.sub(r"\s+", " ", dose).strip()
+        if not re.search(r"[錠包枚mgμ単位カプセル回]|\d", dose):
+            score = min(score, 0.6)
+        meds.append({"name": name, "dose": dose})
+    return meds, score
+
+
+def strip_onset_prefix(text: str) -> tuple[str, str | None]:
+    """'令和7年4月13日 18時20分頃(最終健常確認)、冷汗…' → ('冷汗…', '令和7年…頃')."""
+    m = re.match(
+        r"^\s*([^、。]{0,30}?\d+\s*(?:時|:)\s*\d*\s*分?\s*頃?)\s*(?:[(（][^)）]{0,12}[)）])?\s*[、,]?\s*",
+        text,
+    )
+    if m and re.search(r"\d+\s*(?:年|/|月)", m[1]):
+        return text[m.end() :], m[1]
+    return text, None
+
+
+# "蘇" is often misread ("心肺骨生", "心肺交生"): one unknown character is allowed.
+DNAR_NO = re.compile(
+    r"フルコード\s*(?:[(（]\s*DNAR\s*(?:なし|無し?)\s*[)）])?|DNAR\s*[:：]?\s*(?:なし|無し?)"
+    r"|心肺.?生を希望する|蘇生処置を希望する"
+)
+DNAR_YES = re.compile(
+    r"心肺.?生を希望しない\s*(?:[(（]\s*DNAR\s*[)）])?|DNAR\s*[:：]?\s*(?:同意\s*あり|あり|有り?)"
+)
+
+
+def parse_dnar_text(text: str) -> tuple[bool | None, float, str]:
+    """DNAR yes/no from the words, and the rest of the text (the wish itself).
+
+    The decision is anchored at the start of the block, where forms print
+    it; a phrase found later is weaker evidence (it may be a quotation).
+    """
+    for pattern, answer in ((DNAR_NO, False), (DNAR_YES, True)):
+        m = pattern.match(text)
+        if m:
+            return answer, 1.0, text[m.end() :].lstrip(" 。、,")
+    for pattern, answer in ((DNAR_NO, False), (DNAR_YES, True)):
+        m = pattern.search(text)
+        if m:
+            return answer, 0.6, text
+    return None, 0.0, text
+
+
+VITAL_PATTERNS: dict[str, re.Pattern[str]] = {
+    "temperature_c": re.compile(
+        r"(?:体温|BT|KT)\s*[:：]?\s*(\d{2}\s*[.,]?\s*\d?)\s*(?:℃|°C|度|で|C)?"
+    ),
+    "bp": re.compile(r"(?:血圧|BP)\s*[:：]?\s*(\d{2,3}\s*[/／]\s*\d{2,3})"),
+    "heart_rate": re.compile(r"(?:脈拍数?|心拍数?|HR|PR|P)\s*[:：]?\s*(\d{2,3})(?!\s*[/／])"),
+    "spo2": re.compile(r"(?:Sp\s*[O0o〇]\s*2|SPO2|SP02)\s*[:：]?\s*(\d{2,4}\s*%?)"),
+    "resp_rate": re.compile(r"(?:呼吸数?|RR|R)\s*[:：]?\s*(\d{1,2})(?!\d)"),
+    "jcs": re.compile(r"JCS\s*[:：]?\s*([^\s\d、,()（）-]{0,3}\s*[-ー一−]?\s*\d{1,3})"),
+    "gcs": re.compile(r"GCS\s*[:：]?\s*(E\s*\d\s*V\s*\w\s*M\s*\d)"),
+}
+
+
+def parse_vitals(text: str, box: Box | None, conf: float) -> dict[str, Found]:
+    out: dict[str, Found] = {}
+    text = squash(text)
+    for key, pattern in VITAL_PATTERNS.items():
+        m = pattern.search(text)
+        if not m:
+            continue
+        raw = m[1]
+        if key == "bp":
+            bp, p = nz.parse_bp(raw)
+            if bp:
+                out["vitals.bp_systolic"] = Found(bp[0], min(p, conf), box)
+                out["vitals.bp_diastolic"] = Found(bp[1], min(p, conf), box)
+            continue
+        parser = {
+            "temperature_c": nz.parse_temperature,
+            "heart_rate": nz.parse_pulse,
+            "spo2": nz.parse_spo2,
+            "resp_rate": nz.parse_resp_rate,
+            "jcs": nz.parse_jcs,
+            "gcs": nz.parse_gcs,
+        }[key]
+        value, p = parser(raw)
+        if value is not None:
+            out[f"vitals.{key}"] = Found(value, min(p, conf), box)
+    if "vitals.jcs" not in out and "清明" in text:
+        out["vitals.jcs"] = Found(0, min(0.9, conf), box)
+    return out
+
+
+ERA_NAMES = ("明治", "大正", "昭和", "平成", "令和")
+CARE_LEVEL_RE = re.compile(r"要\s*(?:介\s*護|支\s*援)\s*\d")
+
+
+def extract(
+    segments: list[Segment],
+    *,
+    marks: dict[str, tuple[object, float, Box]] | None = None,
+    today_iso: str | None = None,
+) -> dict[str, Found]:
+    """All fields found on one page, keyed by field path.
+
+    ``marks`` are answers given by circling or ticking printed options
+    (marks.read_marks); they decide fields whose text lists every option.
+    """
+    marks = marks or {}
+    hits = find_labels(segments)
+    values, ordered = values_for(segments, hits)
+    found: dict[str, Found] = {}
+
+    def put(path: str, f: Found | None) -> None:
+        # The first reading of a field wins unless a later one is surer.
+        if f is None or f.value in (None, "", []):
+            return
+        if path not in found or f.score > found[path].score:
+            found[path] = f
+
+    def first(field: str) -> Value | None:
+        vs = values.get(field)
+        return vs[0] if vs else None
+
+    if v := first("written_date"):
+        iso, p = nz.parse_date(v.text)
+        put("written_date", Found(iso, min(p, v.conf), v.box))
+    if v := first("name"):
+        for k, f in parse_name_block(v).items():
+            put(k, Found(f.value, min(f.score, v.conf), f.box))
+    if v := first("name_kana"):
+        kana = nz.to_katakana(clean_text(v.text))
+        ok = bool(re.fullmatch(r"[ァ-ヺー ]+", kana))
+        put("name_kana", Found(kana, min(1.0 if ok else 0.3, v.conf), v.box))
+    if v := first("sex"):
+        sex, p = nz.parse_sex_text(clean_text(v.text))
+        put("sex", Found(sex, min(p, v.conf), v.box))
+    if v := first("birth_date"):
+        printed_eras = [e for e in ERA_NAMES if e in v.text]
+        if len(printed_eras) > 1:
+            # "明治・大正・昭和 14年7月17日": the era is the circled option.
+            era = marks.get("birth_era")
+            rest = v.text
+            for e in printed_eras:
+                rest = rest.replace(e, "")
+            rest = rest.strip(" ・･.")
+            if era is not None:
+                text = f"{era[0]}{rest}"
+                v = Value(text, v.box, min(v.conf, era[1]), [text])
+            else:
+                v = Value(rest, v.box, 0.0, [rest])
+        for k, f in parse_birth(v, today_iso).items():
+            put(k, Found(f.value, min(f.score, v.conf), f.box))
+    if v := first("age"):
+        age, p = nz.parse_age(v.text)
+        put("age", Found(age, min(p, v.conf), v.box))
+    if v := first("address"):
+        for k, f in parse_address(v).items():
+            put(k, Found(f.value, min(f.score, v.conf), f.box))
+    if v := first("facility_name"):
+        rest, phone = split_phone(nz.nfkc(v.text))
+        name = clean_text(re.sub(r"(TEL|Tel|tel|電話|☎)\s*[:：]?\s*$", "", rest))
+        put("facility_name", Found(name, min(0.9, v.conf), v.box))
+        if phone:
+            put("facility_phone", Found(phone.value, min(phone.score, v.conf), v.box))
+    has_clinic = "clinic_name" in values
+    if v := first("clinic_name"):
+        put("clinic_name", Found(clean_text(v.text), min(0.9, v.conf), v.box))
+    if v := first("primary_physician"):
+        for k, f in parse_physician(v, has_clinic_label=has_clinic).items():
+            put(k, Found(f.value, min(f.score, v.conf), f.box))
+    if v := first("diagnoses"):
+        items = [clean_text(x) for x in nz.split_list(squash(v.text))]
+        put("diagnoses", Found([x for x in items if x], v.conf, v.box))
+    onset_from_text: Found | None = None
+    if v := first("current_illness"):
+        text, onset = strip_onset_prefix(clean_text(v.text))
+        if onset:
+            iso, p = nz.parse_datetime(onset)
+            if iso:
+                onset_from_text = Found(iso, min(p, v.conf, 0.9), v.box)
+        put("current_illness", Found(clean_text(text), v.conf, v.box))
+    if v := first("medications"):
+        meds, p = parse_medications(v)
+        put("medications", Found(meds, min(p, v.conf), v.box))
+    if v := first("allergies"):
+        items = [clean_text(x) for x in nz.split_list(squash(v.text))]
+        put("allergies", Found([x for x in items if x], v.conf, v.box))
+    if v := first("onset_time"):
+        written = found["written_date"].value if "written_date" in found else None
+        iso, p = nz.parse_datetime(clean_text(v.text), default_date=written)
+        put("onset_time", Found(iso, min(p, v.conf), v.box))
+    if onset_from_text and "onset_time" not in found:
+        put("onset_time", onset_from_text)
+    vitals_text = " ".join(v.text for v in values.get("vitals", []))
+    if vitals_text:
+        vs = values["vitals"][0]
+        for k, f in parse_vitals(vitals_text, vs.box, vs.conf).items():
+            put(k, f)
+    # Vitals printed outside a vitals block (or under a misread heading).
+    whole = " ".join(seg.text for seg in segments)
+    conf_all = statistics.median([c.conf for seg in segments for c in seg.chars] or [0.0])
+    for k, f in parse_vitals(whole, None, conf_all).items():
+        if k not in found:
+            put(k, Found(f.value, min(f.score, 0.85), _vital_box(segments, k)))
+    if "care_level" in marks:
+        level_mark = marks["care_level"]
+        put("care_level", Found(level_mark[0], level_mark[1], level_mark[2]))
+    elif (v := first("care_level")) and len(CARE_LEVEL_RE.findall(v.text)) <= 1:
+        # Several levels printed means a row of check boxes: text cannot tell.
+        level, p = nz.parse_care_level(clean_text(v.text))
+        put("care_level", Found(level, min(p, v.conf), v.box))
+    for key in ("sex", "dnar"):
+        if key in marks and key not in found:
+            value, score, box = marks[key]
+            put(key, Found(value, score, box))
+    if v := first("dementia_level"):
+        level, p = nz.parse_dementia_level(clean_text(v.text))
+        put("dementia_level", Found(level, min(p, v.conf), v.box))
+    if v := first("adl"):
+        put("adl", Found(clean_text(v.text), min(0.9, v.conf), v.box))
+    if v := first("insurance_number"):
+        number, p = nz.parse_insurance_number(v.text)
+        put("insurance_number", Found(number, min(p, v.conf), v.box))
+    if v := first("advance_directive"):
+        for k, f in parse_directive(v).items():
+            put(k, Found(f.value, min(f.score, v.conf), f.box))
+    if v := first("key_person"):
+        for k, f in parse_key_person(v).items():
+            put(k, Found(f.value, min(f.score, v.conf), f.box))
+    if v := first("notes"):
+        put("notes", Found(clean_text(v.text), min(0.9, v.conf), v.box))
+    # A bare phone label belongs to what was printed just before it: the
+    # facility ("施設名 … 電話 …") or the key person ("… (長男) TEL …").
+    owner = ""
+    for h, v in ordered:
+        if h.field != "phone":
+            owner = h.field
+            continue
+        phone, p = nz.parse_phone(v.text)
+        if not phone:
+            continue
+        if owner == "key_person":
+            put("key_person.phone", Found(phone, min(p, v.conf), v.box))
+        elif owner in ("facility_name", "written_date", ""):
+            put("facility_phone", Found(phone, min(p, v.conf), v.box))
+    if "insurance_number" not in found:
+        # The number is often printed in boxes or under a misread label; a
+        # run of exactly ten digits with no separators is its shape (phone
+        # numbers carry hyphens).
+        for seg in segments:
+            m = re.search(r"(?<![\d-])(\d{10})(?![\d-])", seg.text.replace(" ", ""))
+            if m:
+                put("insurance_number", Found(m[1], 0.7, seg.box))
+                break
+    if "written_date" not in found:
+        # Letters print their date alone near the top.
+        for seg in segments[:6]:
+            text = clean_text(seg.text)
+            if 6 <= len(text) <= 22 and re.search(r"\d", text):
+                iso, p = nz.parse_date(text)
+                if iso:
+                    box, conf = seg.span(0, len(seg.text))
+                    put("written_date", Found(iso, min(p, conf, 0.95), box))
+                    break
+    return found
+
+
+VITAL_WORDS = {
+    "vitals.temperature_c": ("体温", "BT", "KT"),
+    "vitals.bp_systolic": ("血圧", "BP"),
+    "vitals.bp_diastolic": ("血圧", "BP"),
+    "vitals.heart_rate": ("脈拍", "HR", "P"),
+    "vitals.spo2": ("SpO2", "SPO2"),
+    "vitals.resp_rate": ("呼吸", "RR"),
+    "vitals.jcs": ("JCS", "清明"),
+    "vitals.gcs": ("GCS",),
+}
+
+
+def _vital_box(segments: list[Segment], path: str) -> Box | None:
+    for seg in segments:
+        for word in VITAL_WORDS.get(path, ()):
+            i = seg.text.find(word)
+            if i >= 0:
+                return seg.span(i, min(len(seg.text), i + len(word) + 8))[0]
+    return None

@@ -1,0 +1,129 @@
+"""Tesseract → words with boxes and confidences, grouped into segments.
+
+A *segment* is a run of words on one text line with no wide gap inside: a
+table cell's content, a label, or a line of a letter. Segments keep each
+character's box, so a value found inside a segment knows where it is.
+"""
+
+from __future__ import annotations
+
+import statistics
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytesseract
+from django.conf import settings
+
+from .errors import OcrFailed
+from .types import Box
+
+
+@dataclass
+class Char:
+    ch: str
+    box: Box
+    conf: float  # 0..1, Tesseract's confidence of the word the character is in
+
+
+@dataclass
+class Segment:
+    chars: list[Char]
+    line: int  # index of the text line (reading order)
+    text: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.text = "".join(c.ch for c in self.chars)
+
+    @property
+    def box(self) -> Box:
+        return union([c.box for c in self.chars if c.ch != " "] or [self.chars[0].box])
+
+    def span(self, start: int, end: int) -> tuple[Box | None, float]:
+        """Box and weakest confidence of text[start:end]."""
+        chars = [c for c in self.chars[start:end] if c.ch != " "]
+        if not chars:
+            return None, 0.0
+        return union([c.box for c in chars]), min(c.conf for c in chars)
+
+
+def union(boxes: list[Box]) -> Box:
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _is_cjk(ch: str) -> bool:
+    if not ch:
+        return False
+    name = unicodedata.name(ch[0], "")
+    return any(k in name for k in ("CJK", "HIRAGANA", "KATAKANA", "IDEOGRAPHIC", "FULLWIDTH"))
+
+
+def run_tesseract(gray: np.ndarray, *, psm: int = 4, config: str = "") -> dict[str, list]:
+    try:
+        data: dict[str, list] = pytesseract.image_to_data(
+            gray,
+            lang=settings.KAKEHASHI_OCR_LANG,
+            config=f"--psm {psm} {config}".strip(),
+            timeout=settings.KAKEHASHI_OCR_TIMEOUT_SECONDS,
+            output_type=pytesseract.Output.DICT,
+        )
+    except RuntimeError as e:  # pytesseract raises RuntimeError on timeout
+        raise OcrFailed("文字認識が時間内に終わりませんでした", code="timeout") from e
+    except pytesseract.TesseractNotFoundError as e:
+        raise OcrFailed("文字認識エンジンが見つかりません", code="engine_missing") from e
+    except pytesseract.TesseractError as e:
+        raise OcrFailed("文字認識に失敗しました", code="engine_error") from e
+    return data
+
+
+def segments_from_data(data: dict[str, list], *, gap_factor: float = 1.6) -> list[Segment]:
+    """Words → segments: split a line where the gap is wider than a few characters."""
+    lines: dict[tuple[int, int, int], list[int]] = {}
+    for i, word in enumerate(data["text"]):
+        if not str(word).strip() or float(data["conf"][i]) < 0:
+            continue
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        lines.setdefault(key, []).append(i)
+    # Reading order: by the line's top edge, then left edge.
+    ordered = sorted(
+        lines.values(),
+        key=lambda idx: (min(data["top"][i] for i in idx), min(data["left"][i] for i in idx)),
+    )
+    segments: list[Segment] = []
+    for line_no, idx in enumerate(ordered):
+        idx.sort(key=lambda i: data["left"][i])
+        heights = [data["height"][i] for i in idx]
+        char_h = statistics.median(heights) if heights else 20
+        current: list[Char] = []
+        prev_right: int | None = None
+        prev_word = ""
+        for i in idx:
+            word = unicodedata.normalize("NFKC", str(data["text"][i]).strip())
+            left, top = data["left"][i], data["top"][i]
+            w, h = data["width"][i], data["height"][i]
+            conf = max(0.0, min(1.0, float(data["conf"][i]) / 100.0))
+            if prev_right is not None:
+                gap = left - prev_right
+                if gap > gap_factor * char_h and current:
+                    segments.append(Segment(current, line_no))
+                    current = []
+                elif gap > 0.35 * char_h and not (_is_cjk(prev_word[-1:]) and _is_cjk(word[:1])):
+                    # A visible gap between Latin/digit tokens is a word break;
+                    # between Japanese characters it is only Tesseract's spacing.
+                    current.append(Char(" ", (prev_right, top, max(gap, 1), h), conf))
+                elif gap > 0.6 * char_h:
+                    current.append(Char(" ", (prev_right, top, max(gap, 1), h), conf))
+            # Tesseract gives one box per word; spread it over its characters.
+            n = max(len(word), 1)
+            for k, ch in enumerate(word):
+                x = left + int(w * k / n)
+                current.append(Char(ch, (x, top, max(int(w / n), 1), h), conf))
+            prev_right = left + w
+            prev_word = word
+        if current:
+            segments.append(Segment(current, line_no))
+    return segments
