@@ -10,6 +10,7 @@ EventType = Literal[
     "transfer.milestone",
     "photo.added",
     "ocr.status",
+    "record.updated",
     "inquiry.created",
     "inquiry.status",
 ]
@@ -34,6 +35,17 @@ class OcrStatusPayload(TypedDict):
     job_id: int
     status: str
     progress: int
+    problems: list[str]  # photo quality codes: "blurred", "too_small", ...
+    error_code: str  # why it failed (OcrFailed.code or "internal"), else ""
+
+
+class RecordUpdatedPayload(TypedDict):
+    """Which fields of the patient record changed and how; never their values
+    (events are stored and replayed): clients refetch the record."""
+
+    paths: list[str]
+    source: str  # "ocr" | "confirmed" | "corrected"
+    photo_id: int | None  # the page OCR read (source "ocr")
 
 
 class InquiryPayload(TypedDict):

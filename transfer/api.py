@@ -28,6 +28,7 @@ from .models import Transfer
 from .selectors import (
     events_for_facility,
     inquiry_get_for_hospital_user,
+    record_for_user,
     transfer_get_for_user,
     transfers_for_user,
 )
@@ -203,6 +204,48 @@ class TransferCancelView(TransferAction):
 
     def act(self, transfer: Transfer, by: Any, data: Any) -> None:
         services.transfer_cancel(transfer=transfer, by=by, reason=data["reason"])
+
+
+def _record(request: Request, transfer_id: int) -> Response:
+    _membership(request)
+    record = record_for_user(request.user, transfer_id)
+    services.audit_record(user=request.user, transfer=record.transfer, action="record.read")
+    return Response(s.RecordSerializer(record).data)
+
+
+class RecordView(APIView):
+    @extend_schema(responses=s.RecordSerializer)
+    def get(self, request: Request, transfer_id: int) -> Response:
+        return _record(request, transfer_id)
+
+
+# POST /api/transfers/<id>/record/<path>/<action>/: as TransferAction, for one
+# field of the patient record; answers the whole record (fields depend on
+# each other on screen: a page re-renders it as one).
+class RecordFieldAction(APIView):
+    body: type[serializers.Serializer] | None = None
+
+    def act(self, transfer: Transfer, path: str, by: Any, data: Any) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request, transfer_id: int, path: str) -> Response:
+        transfer = transfer_get_for_user(request.user, transfer_id)
+        self.act(transfer, path, request.user, _validated(self.body, request))
+        return _record(request, transfer_id)
+
+
+@extend_schema(request=None, responses=s.RecordSerializer)
+class RecordFieldConfirmView(RecordFieldAction):
+    def act(self, transfer: Transfer, path: str, by: Any, data: Any) -> None:
+        services.record_field_confirm(transfer=transfer, path=path, by=by)
+
+
+@extend_schema(request=s.RecordCorrectSerializer, responses=s.RecordSerializer)
+class RecordFieldCorrectView(RecordFieldAction):
+    body = s.RecordCorrectSerializer
+
+    def act(self, transfer: Transfer, path: str, by: Any, data: Any) -> None:
+        services.record_field_correct(transfer=transfer, path=path, value=data["value"], by=by)
 
 
 class PhotoUploadView(APIView):

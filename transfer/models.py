@@ -7,6 +7,8 @@ transfer/services/ are the only writers.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -170,7 +172,15 @@ class OcrJob(models.Model):
     status = models.CharField(max_length=10, choices=OcrStatus.choices, default=OcrStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     raw_text = models.TextField(blank=True)
+    # PageResult.to_json() plus the upright photo size (for crops); holds
+    # patient values, so it stays in the database and out of logs and events.
+    result = models.JSONField(default=dict, blank=True)
+    # Machine codes of photo problems ("blurred", "too_small", ...): the phone
+    # turns them into a retake hint.
+    quality = models.JSONField(default=list, blank=True)
     error = models.CharField(max_length=300, blank=True)
+    # Machine code of the failure (OcrFailed.code, or "internal").
+    error_code = models.CharField(max_length=30, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -337,3 +347,187 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by user {self.user_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- The structured patient record (from OCR, verified by people) -------------
+
+
+@dataclass(frozen=True)
+class RecordFieldSpec:
+    """One field of the patient record: how it is labelled, grouped and checked.
+
+    `kind` decides validation (services.record) and the input offered
+    (templates): text, longtext, date, datetime, int, float, sex, bool,
+    choice, pattern, list (of strings), medications (list of {name, dose}).
+    """
+
+    path: str
+    label: str
+    group: str
+    kind: str
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[tuple[Any, str], ...] = ()
+    pattern: str = ""
+    hint: str = ""
+
+
+CARE_LEVELS = (
+    "要支援1",
+    "要支援2",
+    "要介護1",
+    "要介護2",
+    "要介護3",
+    "要介護4",
+    "要介護5",
+    "非該当",
+    "申請中",
+)
+JCS_LEVELS: tuple[tuple[int, str], ...] = (
+    (0, "0（清明）"),
+    (1, "Ⅰ-1"),
+    (2, "Ⅰ-2"),
+    (3, "Ⅰ-3"),
+    (10, "Ⅱ-10"),
+    (20, "Ⅱ-20"),
+    (30, "Ⅱ-30"),
+    (100, "Ⅲ-100"),
+    (200, "Ⅲ-200"),
+    (300, "Ⅲ-300"),
+)
+
+_F = RecordFieldSpec
+# In display order: who, how they are now, what they want, history, whom to call.
+# The paths are transfer.ocr.types.FIELD_PATHS (a test keeps them equal; this
+# module does not import the OCR package, which loads OpenCV).
+RECORD_FIELD_SPECS: tuple[RecordFieldSpec, ...] = (
+    _F("name", "氏名", "基本情報", "text"),
+    _F("name_kana", "フリガナ", "基本情報", "text"),
+    _F("sex", "性別", "基本情報", "sex", choices=(("male", "男"), ("female", "女"))),
+    _F("birth_date", "生年月日", "基本情報", "date"),
+    _F("age", "年齢", "基本情報", "int", unit="歳", min=0, max=130),
+    _F("written_date", "記入日", "基本情報", "date"),
+    _F("vitals.temperature_c", "体温", "バイタル", "float", unit="℃", min=30, max=45),
+    _F("vitals.bp_systolic", "血圧(上)", "バイタル", "int", unit="mmHg", min=30, max=300),
+    _F("vitals.bp_diastolic", "血圧(下)", "バイタル", "int", unit="mmHg", min=10, max=250),
+    _F("vitals.heart_rate", "脈拍", "バイタル", "int", unit="回/分", min=10, max=300),
+    _F("vitals.spo2", "SpO2", "バイタル", "int", unit="%", min=30, max=100),
+    _F("vitals.resp_rate", "呼吸数", "バイタル", "int", unit="回/分", min=0, max=80),
+    _F("vitals.jcs", "JCS", "バイタル", "choice", choices=JCS_LEVELS),
+    _F("vitals.gcs", "GCS", "バイタル", "pattern", pattern=r"E[1-4]V[1-5]M[1-6]", hint="E4V5M6"),
+    _F("onset_time", "発症時刻", "状態・意向", "datetime"),
+    _F("current_illness", "現病歴", "状態・意向", "longtext"),
+    _F(
+        "dnar",
+        "DNAR",
+        "状態・意向",
+        "bool",
+        choices=((True, "DNAR（心肺蘇生を希望しない）"), (False, "蘇生を希望（DNARなし）")),
+    ),
+    _F("advance_directive", "急変時の意向", "状態・意向", "longtext"),
+    _F(
+        "care_level",
+        "要介護度",
+        "状態・意向",
+        "choice",
+        choices=tuple((c, c) for c in CARE_LEVELS),
+    ),
+    _F("dementia_level", "認知症自立度", "状態・意向", "text"),
+    _F("adl", "ADL", "状態・意向", "text"),
+    _F("notes", "特記事項", "状態・意向", "longtext"),
+    _F("diagnoses", "既往歴・病名", "既往歴・内服", "list"),
+    _F("medications", "内服薬", "既往歴・内服", "medications"),
+    _F("allergies", "アレルギー", "既往歴・内服", "list"),
+    _F("key_person.name", "キーパーソン氏名", "連絡先", "text"),
+    _F("key_person.relation", "キーパーソン続柄", "連絡先", "text"),
+    _F("key_person.phone", "キーパーソン電話", "連絡先", "pattern", pattern=r"[0-9+][0-9-]{5,15}"),
+    _F("primary_physician", "かかりつけ医", "連絡先", "text"),
+    _F("clinic_name", "医療機関", "連絡先", "text"),
+    _F("facility_name", "施設名", "連絡先", "text"),
+    _F("facility_phone", "施設電話", "連絡先", "pattern", pattern=r"[0-9+][0-9-]{5,15}"),
+    _F("address", "住所", "連絡先", "longtext"),
+    _F("postal_code", "郵便番号", "連絡先", "pattern", pattern=r"\d{3}-\d{4}", hint="123-4567"),
+    _F("insurance_number", "被保険者番号", "連絡先", "pattern", pattern=r"[0-9]{10}"),
+)
+RECORD_FIELDS: dict[str, RecordFieldSpec] = {f.path: f for f in RECORD_FIELD_SPECS}
+RECORD_LIST_KINDS = frozenset({"list", "medications"})
+
+
+class RecordSource(models.TextChoices):
+    OCR = "ocr", "OCR"
+    CONFIRMED = "confirmed", "確認済み"
+    CORRECTED = "corrected", "修正済み"
+
+
+class RecordField(models.Model):
+    """The current value of one field of a transfer's patient record.
+
+    Written only by transfer.services.record: OCR merges pages into it;
+    a person confirms or corrects it, after which OCR never touches it again.
+    `ocr_value`/`ocr_confidence` keep what the machine said before a person
+    acted, so misreadings can be measured.
+    """
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="record_fields")
+    path = models.CharField(max_length=50)
+    value = models.JSONField(null=True, blank=True)
+    confidence = models.FloatField(default=0.0)
+    source = models.CharField(max_length=10, choices=RecordSource.choices, default=RecordSource.OCR)
+    # Where the value was read: the photo and the box (x, y, w, h) in pixels
+    # of the upright photo.
+    photo = models.ForeignKey(
+        TransferPhoto, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    box = models.JSONField(null=True, blank=True)
+    # Who confirmed or corrected it (null for OCR), from which facility, when.
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by_facility = models.ForeignKey(
+        Facility, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    ocr_value = models.JSONField(null=True, blank=True)
+    ocr_confidence = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["transfer", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "path"], name="record_field_unique_path")
+        ]
+        verbose_name = "記録項目"
+        verbose_name_plural = "記録項目"
+
+    def __str__(self) -> str:
+        # Never the value: str() ends up in logs and admin history.
+        return f"RecordField {self.path} of transfer {self.transfer_id} ({self.source})"
+
+
+class RecordFieldChange(models.Model):
+    """Append-only history of the record: every value a field took, from OCR
+    or from a person, who and when (provenance)."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="record_changes")
+    path = models.CharField(max_length=50)
+    source = models.CharField(max_length=10, choices=RecordSource.choices)
+    value = models.JSONField(null=True, blank=True)
+    previous_value = models.JSONField(null=True, blank=True)
+    confidence = models.FloatField()
+    photo = models.ForeignKey(
+        TransferPhoto, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    facility = models.ForeignKey(
+        Facility, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["transfer", "path"])]
+
+    def __str__(self) -> str:
+        return f"RecordFieldChange #{self.pk} {self.path} ({self.source})"

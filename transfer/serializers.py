@@ -48,6 +48,11 @@ class PatientSerializer(serializers.ModelSerializer):
 
 class OcrJobSerializer(serializers.ModelSerializer):
     duration_ms = serializers.IntegerField(read_only=True, allow_null=True)
+    quality = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text='Photo problems as machine codes ("blurred", "too_small", ...)',
+    )
 
     class Meta:
         model = OcrJob
@@ -56,7 +61,9 @@ class OcrJobSerializer(serializers.ModelSerializer):
             "status",
             "progress",
             "raw_text",
+            "quality",
             "error",
+            "error_code",
             "queued_at",
             "started_at",
             "finished_at",
@@ -194,3 +201,46 @@ class CancelSerializer(serializers.Serializer):
 class AvailabilitySerializer(serializers.Serializer):
     availability = serializers.ChoiceField(choices=Availability.choices)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class RecordFieldSerializer(serializers.Serializer):
+    """One field of the patient record with its provenance."""
+
+    path = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    group = serializers.CharField(source="spec.group")
+    kind = serializers.CharField(source="spec.kind")
+    value = serializers.JSONField(allow_null=True)
+    confidence = serializers.FloatField()
+    level = serializers.CharField(
+        help_text="confirmed | corrected | empty | sure (>= 0.9) | check (>= 0.6) | unsure"
+    )
+    source = serializers.CharField(  # type: ignore[assignment]
+        allow_null=True, help_text="ocr | confirmed | corrected"
+    )
+    by = serializers.CharField(allow_null=True, help_text="who confirmed or corrected it")
+    by_facility = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField(allow_null=True)
+    photo_id = serializers.IntegerField(allow_null=True)
+    page = serializers.IntegerField(allow_null=True)
+    box = serializers.ListField(
+        child=serializers.IntegerField(), allow_null=True, help_text="x, y, w, h in pixels"
+    )
+    photo_size = serializers.ListField(
+        child=serializers.IntegerField(), allow_null=True, help_text="w, h of the upright photo"
+    )
+    ocr_value = serializers.JSONField(allow_null=True, help_text="what OCR read before a person")
+    ocr_confidence = serializers.FloatField(allow_null=True)
+
+
+class RecordSerializer(serializers.Serializer):
+    transfer_id = serializers.IntegerField(source="transfer.pk")
+    fields = RecordFieldSerializer(many=True)  # type: ignore[assignment]
+
+
+class RecordCorrectSerializer(serializers.Serializer):
+    value = serializers.JSONField(
+        allow_null=True,
+        help_text="The field's value: ISO dates, numbers, true/false, lists of strings, "
+        "medications as [{name, dose}]; null or [] when it is not on the sheet.",
+    )

@@ -22,6 +22,15 @@ api_urlpatterns = [
     path("transfers/<int:transfer_id>/", api.TransferDetailView.as_view()),
     path("transfers/<int:transfer_id>/send/", api.TransferSendView.as_view()),
     path("transfers/<int:transfer_id>/photos/", api.PhotoUploadView.as_view()),
+    path("transfers/<int:transfer_id>/record/", api.RecordView.as_view()),
+    path(
+        "transfers/<int:transfer_id>/record/<str:path>/confirm/",
+        api.RecordFieldConfirmView.as_view(),
+    ),
+    path(
+        "transfers/<int:transfer_id>/record/<str:path>/correct/",
+        api.RecordFieldCorrectView.as_view(),
+    ),
     path("transfers/<int:transfer_id>/assign/", api.TransferAssignView.as_view()),
     path("transfers/<int:transfer_id>/inquiries/", api.InquiriesCreateView.as_view()),
     path("transfers/<int:transfer_id>/choose/", api.TransferChooseView.as_view()),

@@ -4,6 +4,7 @@ services for writes; the live parts re-fetch the panels on each event."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -19,7 +20,10 @@ from .models import (
     TRANSFER_OPEN_STATUSES,
     DeclineReason,
     Milestone,
+    OcrJob,
+    OcrStatus,
     Sex,
+    Transfer,
     TransferPhoto,
     TransferStatus,
     Urgency,
@@ -28,9 +32,12 @@ from .selectors import (
     dashboard_lists,
     inquiries_visible,
     last_event_id_for_facility,
+    record_fields,
+    record_groups,
     transfer_get_for_user,
 )
 from .services.inquiries import INQUIRY_OPEN_STATUSES
+from .services.record import record_editor_membership
 from .services.transfers import milestone_allowed
 
 
@@ -110,11 +117,63 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+# What the phone says about a photo OCR could not use well (quality codes from
+# transfer.ocr, failure codes from OcrFailed). Unknown codes get the generic hint.
+RETAKE_HINTS = {
+    "blurred": "ピントが合っていません。もう一度撮影してください。",
+    "too_small": "文字が小さすぎます。シートに近づいて撮影してください。",
+    "page_not_found": "シート全体が写っていません。シート全体が入るように撮影してください。",
+    "too_dark": "暗すぎます。明るい場所で撮影してください。",
+    "too_large": "画像が大きすぎます。撮り直してください。",
+    "unreadable": "画像を読み取れませんでした。もう一度撮影してください。",
+}
+RETAKE_HINT_DEFAULT = "うまく読み取れませんでした。もう一度撮影してください。"
+
+
+def retake_hints(codes: list[str]) -> list[str]:
+    hints = [RETAKE_HINTS.get(code, RETAKE_HINT_DEFAULT) for code in codes]
+    return list(dict.fromkeys(hints))
+
+
+@dataclass
+class PhotoOcr:
+    """A page and how its OCR went, as the page shows it."""
+
+    photo: TransferPhoto
+    job: OcrJob | None
+    hints: list[str]  # retake hints (Japanese)
+    reason: str  # why it failed, for people
+
+    @property
+    def state(self) -> str:
+        return self.job.status if self.job is not None else ""
+
+
+def _photos_with_ocr(transfer: Transfer) -> list[PhotoOcr]:
+    out = []
+    for photo in transfer.photos.select_related("ocr_job"):
+        job = getattr(photo, "ocr_job", None)
+        codes: list[str] = []
+        reason = ""
+        if job is not None and job.status == OcrStatus.FAILED:
+            codes = [job.error_code or "internal"]
+            # A technical reason ("internal error: ...") means nothing to the nurse.
+            internal = job.error_code in ("", "internal")
+            reason = "文字認識中にエラーが発生しました。" if internal else job.error
+        elif job is not None:
+            codes = list(job.quality or [])
+        out.append(PhotoOcr(photo, job, retake_hints(codes), reason))
+    return out
+
+
 def _detail_context(request: HttpRequest, transfer_id: int) -> dict[str, object]:
     membership = _membership_or_404(request)
     transfer = transfer_get_for_user(request.user, transfer_id)
     services.audit_record(user=request.user, transfer=transfer, action="transfer.read")
     inquiries = list(inquiries_visible(transfer, membership))
+    photos = _photos_with_ocr(transfer)
+    fields = record_fields(transfer)
+    open_ = transfer.status in TRANSFER_OPEN_STATUSES
     kind = membership.facility.kind
     asked = {i.hospital_id for i in inquiries}
     my_inquiry = next((i for i in inquiries if i.hospital_id == membership.facility_id), None)
@@ -122,7 +181,14 @@ def _detail_context(request: HttpRequest, transfer_id: int) -> dict[str, object]
     ctx: dict[str, object] = {
         "membership": membership,
         "transfer": transfer,
-        "photos": transfer.photos.select_related("ocr_job"),
+        "photos": photos,
+        "ocr_pending": [p for p in photos if p.state in (OcrStatus.QUEUED, OcrStatus.RUNNING)],
+        "ocr_failed": [p for p in photos if p.state == OcrStatus.FAILED],
+        "record_groups": record_groups(fields),
+        "record_filled": sum(not f.empty for f in fields),
+        "record_unsure": sum(f.level == "unsure" for f in fields),
+        "record_check": sum(f.level == "check" for f in fields),
+        "can_edit_record": open_ and record_editor_membership(transfer, request.user) is not None,
         "inquiries": inquiries,
         "my_inquiry": my_inquiry,
         "is_home": kind == FacilityKind.CARE_HOME,
@@ -149,7 +215,7 @@ def _detail_context(request: HttpRequest, transfer_id: int) -> dict[str, object]
             ("病院着", transfer.arrived_at),
             ("引継ぎ", transfer.handed_over_at),
         ],
-        "open": transfer.status in TRANSFER_OPEN_STATUSES,
+        "open": open_,
         "can_cancel": transfer.can_transition(S.CANCELLED)
         and (kind == FacilityKind.CARE_HOME or kind == FacilityKind.FIRE_STATION),
         "last_event_id": last_event_id_for_facility(membership.facility_id),

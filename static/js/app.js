@@ -66,11 +66,12 @@
       const res = await fetch(el.dataset.panelUrl, { credentials: "same-origin" });
       if (res.ok) {
         const html = await res.text();
-        // Keep open <details> open across refreshes.
-        const open = new Set([...el.querySelectorAll("details[open]")].map((d) => d.closest("[data-photo-id]")?.dataset.photoId));
+        // Keep open <details> open across refreshes (a photo's text, a
+        // record field being checked or corrected).
+        const open = new Set([...el.querySelectorAll("details[open][data-open-key]")].map((d) => d.dataset.openKey));
         const fields = saveFields(el);
         el.innerHTML = html;
-        el.querySelectorAll("[data-photo-id]").forEach((f) => { if (open.has(f.dataset.photoId)) f.querySelector("details")?.setAttribute("open", ""); });
+        el.querySelectorAll("details[data-open-key]").forEach((d) => { if (open.has(d.dataset.openKey)) d.open = true; });
         restoreFields(el, fields);
         bindForms(el);
       } else if (res.status === 404) {
@@ -131,12 +132,37 @@
     if (errorBox) errorBox.hidden = true;
   }
 
+  // A record field's input as the JSON its type wants (data-kind). Text that
+  // is not a number is sent as it is, so the server says what is wrong
+  // rather than the field being silently cleared.
+  function typedValue(kind, raw) {
+    const v = raw.trim();
+    const lines = () => raw.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    switch (kind) {
+      case "int":
+      case "float": {
+        if (v === "") return null;
+        const n = Number(v);
+        return Number.isFinite(n) ? n : v;
+      }
+      case "bool": return v === "" ? null : v === "true";
+      case "lines": return lines();
+      case "medications":
+        // "薬名 / 用法" per line; the dose is optional.
+        return lines().map((line) => {
+          const [name, ...dose] = line.split(/\s*[/／]\s*/);
+          return { name, dose: dose.join(" / ") || null };
+        });
+      default: return v === "" ? null : v;
+    }
+  }
+
   function formJson(form) {
     const out = {};
     for (const el of form.elements) {
       if (!el.name || el.disabled) continue;
       if ((el.type === "checkbox" || el.type === "radio") && !el.checked) continue;
-      const value = el.dataset.int ? parseInt(el.value, 10) : el.value;
+      const value = el.dataset.kind ? typedValue(el.dataset.kind, el.value) : el.dataset.int ? parseInt(el.value, 10) : el.value;
       if (el.type === "checkbox") (out[el.name] = out[el.name] || []).push(value);
       else out[el.name] = value;
     }
@@ -303,8 +329,10 @@
       showError(form, detail);
       return;
     }
-    // Done: what was typed into this form must not come back after the refresh.
+    // Done: what was typed into this form must not come back after the refresh,
+    // and a record field that was checked or corrected folds up again.
     form.reset();
+    form.closest("details.rf")?.removeAttribute("open");
     await refreshPanels();
   }
 

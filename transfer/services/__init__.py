@@ -11,6 +11,7 @@ from .inquiries import (
     transfer_choose_destination,
 )
 from .photos import image_check, ocr_job_run, photo_attach
+from .record import record_apply_ocr, record_field_confirm, record_field_correct
 from .transfers import (
     transfer_assign_crew,
     transfer_cancel,
@@ -29,6 +30,9 @@ __all__ = [
     "inquiry_decline",
     "ocr_job_run",
     "photo_attach",
+    "record_apply_ocr",
+    "record_field_confirm",
+    "record_field_correct",
     "transfer_assign_crew",
     "transfer_cancel",
     "transfer_choose_destination",

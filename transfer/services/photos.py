@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import traceback
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -21,6 +22,10 @@ from notifications.events import event_emit
 from ..errors import Conflict, Invalid
 from ..models import TRANSFER_OPEN_STATUSES, OcrJob, OcrStatus, Transfer, TransferPhoto
 from .common import actor_membership, lock_transfer, now
+from .record import record_apply_ocr
+
+if TYPE_CHECKING:
+    from ..ocr import PageResult
 
 logger = logging.getLogger(__name__)
 
@@ -164,11 +169,14 @@ def _ocr_emit(job: OcrJob) -> None:
         type="ocr.status",
         actor=None,
         facility=None,
+        # Machine codes only: the page turns them into a reason and a retake hint.
         payload={
             "photo_id": job.photo_id,
             "job_id": job.pk,
             "status": job.status,
             "progress": job.progress,
+            "problems": list(job.quality),
+            "error_code": job.error_code,
         },
     )
 
@@ -192,7 +200,15 @@ def ocr_job_start(*, job_id: int) -> OcrJob | None:
     return job
 
 
-def ocr_job_finish(*, job: OcrJob, raw_text: str | None, error: str = "") -> OcrJob:
+def ocr_job_finish(
+    *,
+    job: OcrJob,
+    result: PageResult | None = None,
+    error: str = "",
+    error_code: str = "",
+) -> OcrJob:
+    """End a running job: done with its result merged into the record (one
+    transaction: the job is never done without its fields), or failed."""
     with transaction.atomic():
         job = (
             OcrJob.objects.select_for_update(of=("self",))
@@ -201,20 +217,26 @@ def ocr_job_finish(*, job: OcrJob, raw_text: str | None, error: str = "") -> Ocr
         )
         job.finished_at = now()
         job.progress = 100
-        if raw_text is None:
+        if result is None:
             job.status = OcrStatus.FAILED
             job.error = error[:300]
+            job.error_code = (error_code or "internal")[:30]
         else:
             job.status = OcrStatus.DONE
-            job.raw_text = raw_text
+            job.raw_text = result.text
+            job.quality = list(result.quality.problems)
+            job.result = {**result.to_json(), "photo_size": list(result.photo_size)}
         job.save()
         _ocr_emit(job)
+        if result is not None:
+            record_apply_ocr(transfer=job.photo.transfer, photo=job.photo, result=result)
     return job
 
 
 def ocr_job_run(*, job_id: int) -> OcrJob | None:
-    """Run OCR on one photo: claim, recognise, store. One failure path."""
-    from ..ocr import OcrFailed, recognise
+    """Run OCR on one photo: claim, extract, store and merge. One failure path:
+    whatever goes wrong ends the job failed with a reason; nothing escapes."""
+    from ..ocr import OcrFailed, extract_page
 
     job = ocr_job_start(job_id=job_id)
     if job is None:
@@ -222,11 +244,14 @@ def ocr_job_run(*, job_id: int) -> OcrJob | None:
     try:
         with job.photo.image.open("rb") as f:
             data = f.read()
-        text = recognise(data)
+        return ocr_job_finish(job=job, result=extract_page(data))
     except OcrFailed as e:
-        return ocr_job_finish(job=job, raw_text=None, error=str(e))
+        error, code = str(e), e.code
     except Exception as e:
-        # Never leave a job running forever; the reason is technical, not personal.
-        logger.exception("OCR job %s failed", job_id)
-        return ocr_job_finish(job=job, raw_text=None, error=f"internal error: {type(e).__name__}")
-    return ocr_job_finish(job=job, raw_text=text)
+        # Never leave a job running forever; the reason is technical, not
+        # personal. Logged: the type and the stack, not the message (it could
+        # quote the sheet).
+        where = "".join(traceback.format_tb(e.__traceback__))
+        logger.error("OCR job %s failed: %s\n%s", job_id, type(e).__name__, where)
+        error, code = f"internal error: {type(e).__name__}", "internal"
+    return ocr_job_finish(job=job, error=error, error_code=code)
