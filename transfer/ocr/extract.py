@@ -260,6 +260,7 @@ def values_for(
         by_seg.setdefault(h.seg, []).append(h)
     out: dict[str, list[Value]] = {}
     ordered: list[tuple[Hit, Value]] = []
+    skip_next: set[int] = set()
     for h in hits:
         seg = segments[h.seg]
         later = [o for o in by_seg[h.seg] if o.start >= h.end and o is not h]
@@ -271,12 +272,22 @@ def values_for(
             raw = " " * qualifier.end() + raw[qualifier.end() :]
         text = _strip_marks(raw)
         offset = h.end + (len(raw) - len(raw.lstrip(" :：" + SECTION_CLOSE)))
+        label_text = seg.text[h.start : h.end].replace(" ", "")
+        if not text and h.seg + 1 < len(segments) and segments[h.seg + 1].line == seg.line:
+            # A label split over two cells or by a wide gap ("処方 | 内容").
+            nxt = segments[h.seg + 1].text.replace(" ", "")
+            for longer in LABELS.get(h.field, ()):
+                if longer != label_text and longer.startswith(label_text) and nxt.startswith(
+                    longer[len(label_text) :]
+                ):
+                    skip_next.add(h.seg + 1)
+                    break
         parts: list[tuple[str, Box | None, float]] = []
         if text:
             box, conf = seg.span(offset, offset + len(text))
             parts.append((text, box, conf))
         if not later:
-            parts += _following(segments, h, by_seg, first_empty=not text)
+            parts += _following(segments, h, by_seg, first_empty=not text, skip=skip_next)
         if not parts:
             continue
         lines = [p[0] for p in parts]
@@ -319,13 +330,20 @@ MULTILINE = {
 
 
 def _following(
-    segments: list[Segment], h: Hit, by_seg: dict[int, list[Hit]], *, first_empty: bool
+    segments: list[Segment],
+    h: Hit,
+    by_seg: dict[int, list[Hit]],
+    *,
+    first_empty: bool,
+    skip: set[int],
 ) -> list[tuple[str, Box | None, float]]:
     """Segments after the label's own that still belong to its value."""
     parts: list[tuple[str, Box | None, float]] = []
     label_seg = segments[h.seg]
     line = label_seg.line
     i = h.seg + 1
+    if i in skip:
+        i += 1  # the rest of the label itself
     # The rest of the label's own line (a table row: label cell, value cell).
     while i < len(segments) and segments[i].line == line:
         if i in by_seg and any(o.start <= 1 for o in by_seg[i]):
@@ -427,7 +445,8 @@ class Found:
 
 
 def clean_text(text: str) -> str:
-    text = squash(text).strip()
+    # Leftovers of ruled lines read as characters at the ends of a value.
+    text = squash(text).strip().strip("|[]丨｜!").strip()
     text = re.sub(r"\s+", " ", text)
     return text.strip(" 、,")
 
@@ -693,7 +712,9 @@ def extract(
 
     def put(path: str, f: Found | None) -> None:
         # The first reading of a field wins unless a later one is surer.
-        if f is None or f.value in (None, "", []):
+        if f is None or f.value is None or f.value == "":
+            return
+        if f.value == [] and path != "allergies":
             return
         if path not in found or f.score > found[path].score:
             found[path] = f
@@ -765,7 +786,10 @@ def extract(
         put("medications", Found(meds, min(p, v.conf), v.box))
     if v := first("allergies"):
         items = [clean_text(x) for x in nz.split_list(squash(v.text))]
-        put("allergies", Found([x for x in items if x], v.conf, v.box))
+        items = [x for x in items if x]
+        if items or re.fullmatch(r"\s*(特に)?(なし|無し?|ナシ)\s*[。.]?\s*", squash(v.text)):
+            # "なし" printed is an answer (no allergies), not a missing field.
+            put("allergies", Found(items, v.conf, v.box))
     if v := first("onset_time"):
         written = found["written_date"].value if "written_date" in found else None
         iso, p = nz.parse_datetime(clean_text(v.text), default_date=written)
@@ -791,7 +815,8 @@ def extract(
         level, p = nz.parse_care_level(clean_text(v.text))
         put("care_level", Found(level, min(p, v.conf), v.box))
     for key in ("sex", "dnar"):
-        if key in marks and key not in found:
+        # A circled option outranks text that merely lists the options.
+        if key in marks:
             value, score, box = marks[key]
             put(key, Found(value, score, box))
     if v := first("dementia_level"):

@@ -19,7 +19,7 @@ def extract_page(data: bytes) -> PageResult:
     rgb = load_photo(data)
     h, w = rgb.shape[:2]
     page = prepare(rgb)
-    segments = segments_from_data(run_tesseract(page.gray, psm=4))
+    segments = segments_from_data(run_tesseract(page.gray, psm=4), vertical=page.vertical)
     found = extract(segments, marks=read_marks(page, segments))
     fields: dict[str, FieldValue] = {}
     for path in FIELD_PATHS:

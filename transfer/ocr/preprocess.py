@@ -30,6 +30,7 @@ class Page:
     gray: np.ndarray  # flattened, light-normalised, lines removed (uint8, white paper)
     flat: np.ndarray  # the same page before line removal (boxes and circles intact)
     lines: np.ndarray  # mask of the ruled lines (uint8 0/255), same size
+    vertical: np.ndarray  # the vertical ones only: cell borders within a row
     inverse: np.ndarray  # 3x3 homography from page coordinates to photo coordinates
     quality: Quality
 
@@ -139,8 +140,8 @@ def flatten_light(gray: np.ndarray) -> np.ndarray:
     return np.clip((ratio - lo) * 255.0 / max(hi - lo, 1.0), 0, 255).astype(np.uint8)
 
 
-def ruled_lines(gray: np.ndarray) -> np.ndarray:
-    """Mask of long horizontal and vertical strokes (table rules, boxes)."""
+def ruled_lines(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of long horizontal and vertical strokes (table rules, boxes)."""
     h, w = gray.shape
     ink = cv2.adaptiveThreshold(
         gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, max(15, (w // 80) | 1), 10
@@ -151,7 +152,7 @@ def ruled_lines(gray: np.ndarray) -> np.ndarray:
     vertical = cv2.morphologyEx(
         ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(20, h // 60)))
     )
-    return cv2.bitwise_or(horizontal, vertical)
+    return horizontal, vertical
 
 
 def prepare(rgb: np.ndarray) -> Page:
@@ -185,8 +186,9 @@ def prepare(rgb: np.ndarray) -> Page:
     quality.blur = sharpness
     if sharpness < BLUR_MIN:
         quality.problems.append("blurred")
-    lines = ruled_lines(flat)
+    horizontal, vertical = ruled_lines(flat)
+    lines = cv2.bitwise_or(horizontal, vertical)
     clean = flat.copy()
     clean[cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0] = 255
     quality.ok = not quality.problems
-    return Page(gray=clean, flat=flat, lines=lines, inverse=np.linalg.inv(forward), quality=quality)
+    return Page(gray=clean, flat=flat, lines=lines, vertical=vertical, inverse=np.linalg.inv(forward), quality=quality)

@@ -80,8 +80,27 @@ def run_tesseract(gray: np.ndarray, *, psm: int = 4, config: str = "") -> dict[s
     return data
 
 
-def segments_from_data(data: dict[str, list], *, gap_factor: float = 1.6) -> list[Segment]:
-    """Words → segments: split a line where the gap is wider than a few characters."""
+def _rules_in_line(vertical: np.ndarray | None, top: int, bottom: int) -> list[int]:
+    """x positions of vertical ruled lines crossing the text line [top, bottom)."""
+    if vertical is None or bottom <= top:
+        return []
+    band = vertical[max(top, 0) : min(bottom, vertical.shape[0])]
+    if band.size == 0:
+        return []
+    # A cell border crosses most of the line's height; a stroke of a
+    # character that survived line removal does not.
+    covered = (band > 0).mean(axis=0) >= 0.6
+    xs = np.flatnonzero(covered)
+    if xs.size == 0:
+        return []
+    groups = np.split(xs, np.flatnonzero(np.diff(xs) > 3) + 1)
+    return [int(g.mean()) for g in groups]
+
+
+def segments_from_data(
+    data: dict[str, list], *, vertical: np.ndarray | None = None, gap_factor: float = 1.6
+) -> list[Segment]:
+    """Words → segments: split a line at table cell borders and at wide gaps."""
     lines: dict[tuple[int, int, int], list[int]] = {}
     for i, word in enumerate(data["text"]):
         if not str(word).strip() or float(data["conf"][i]) < 0:
@@ -98,6 +117,9 @@ def segments_from_data(data: dict[str, list], *, gap_factor: float = 1.6) -> lis
         idx.sort(key=lambda i: data["left"][i])
         heights = [data["height"][i] for i in idx]
         char_h = statistics.median(heights) if heights else 20
+        line_top = min(data["top"][i] for i in idx)
+        line_bottom = max(data["top"][i] + data["height"][i] for i in idx)
+        rules = _rules_in_line(vertical, line_top, line_bottom)
         current: list[Char] = []
         prev_right: int | None = None
         prev_word = ""
@@ -121,6 +143,15 @@ def segments_from_data(data: dict[str, list], *, gap_factor: float = 1.6) -> lis
             n = max(len(word), 1)
             for k, ch in enumerate(word):
                 x = left + int(w * k / n)
+                if current and rules:
+                    prev_x = current[-1].box[0] + current[-1].box[2] / 2
+                    if any(prev_x < r < x + w / n / 2 for r in rules):
+                        # A cell border between two characters: a new cell.
+                        while current and current[-1].ch == " ":
+                            current.pop()
+                        if current:
+                            segments.append(Segment(current, line_no))
+                        current = []
                 current.append(Char(ch, (x, top, max(int(w / n), 1), h), conf))
             prev_right = left + w
             prev_word = word
