@@ -43,7 +43,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "age": ("年齢",),
     "address": ("現住所", "住所", "居住地"),
     "facility_name": ("入所施設", "入居施設", "施設名", "事業所名", "利用施設", "所属施設"),
-    "phone": ("電話番号", "連絡先電話", "電話", "TEL", "Tel", "tel", "☎"),
+    "phone": ("電話番号", "連絡先電話", "連絡先", "電話", "TEL", "Tel", "tel", "☎"),
     "primary_physician": ("主治医", "かかりつけ医", "担当医"),
     "clinic_name": ("かかりつけ医療機関", "医療機関名", "医療機関", "病院名"),
     "diagnoses": (
@@ -91,6 +91,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "adl": ("日常生活動作", "ADL"),
     "insurance_number": ("介護保険被保険者番号", "被保険者番号", "保険者番号", "介護保険番号"),
     "advance_directive": (
+        "DNAR",
         "急変時の対応",
         "急変時の意向",
         "延命処置の希望",
@@ -101,7 +102,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "key_person": ("キーパーソン", "家族連絡先", "緊急連絡先", "身元引受人"),
     "notes": ("特記事項", "備考", "その他", "特記"),
     # Not fields: they end the value before them.
-    "_stop": ("記載者", "記入者", "作成者", "以上", "連絡先", "医療情報", "介護情報"),
+    "_stop": ("記載者", "記入者", "作成者", "以上", "医療情報", "介護情報"),
 }
 # Group headings printed above or beside blocks of a form: never values.
 HEADINGS = ("基本情報", "医療情報", "介護情報", "連絡先", "緊急連絡先", "生活情報", "本人情報")
@@ -159,8 +160,8 @@ def _label_pattern() -> re.Pattern[str]:
             alternatives.append((label, field))
     alternatives.sort(key=lambda a: -len(a[0]))
     # Spaces may appear inside a label (Tesseract's spacing): allow them.
-    parts = []
-    for label, field in alternatives:
+    parts: list[str] = []
+    for label, _field in alternatives:
         body = r"\s*".join(re.escape(ch) for ch in label)
         parts.append(f"(?P<f{len(parts)}>{body})")
     _LABEL_FIELDS.extend(f for _, f in alternatives)
@@ -223,7 +224,9 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
                                 continue
                         if re.search(r"\d", piece):
                             continue  # labels carry no digits; values do
-                        d = _edit_distance(piece, label) + skip
+                        # A junk first character costs nothing on a line
+                        # that is only the label: a misread section marker.
+                        d = _edit_distance(piece, label) + (skip if rest else 0)
                         if d <= allowed and (
                             best is None or (d, -len(label)) < (best[0], -best[1])
                         ):
@@ -277,8 +280,10 @@ def values_for(
             # A label split over two cells or by a wide gap ("処方 | 内容").
             nxt = segments[h.seg + 1].text.replace(" ", "")
             for longer in LABELS.get(h.field, ()):
-                if longer != label_text and longer.startswith(label_text) and nxt.startswith(
-                    longer[len(label_text) :]
+                if (
+                    longer != label_text
+                    and longer.startswith(label_text)
+                    and nxt.startswith(longer[len(label_text) :])
                 ):
                     skip_next.add(h.seg + 1)
                     break
@@ -345,13 +350,33 @@ def _following(
     if i in skip:
         i += 1  # the rest of the label itself
     # The rest of the label's own line (a table row: label cell, value cell).
+    value_cell = None if first_empty else label_seg.cell
+    next_label = False
     while i < len(segments) and segments[i].line == line:
         if i in by_seg and any(o.start <= 1 for o in by_seg[i]):
-            return parts
-        if first_empty or parts:
-            s = segments[i]
+            next_label = True
+            break
+        s = segments[i]
+        if label_seg.cell is None and s.cell is None and not first_empty:
+            # Read as lines: a wide gap on the same line is still this value
+            # ("住所:〒701-6971    岡山県…").
+            parts.append((s.text.strip(), s.box, s.span(0, len(s.text))[1]))
+        elif first_empty or parts:
+            if value_cell is None:
+                value_cell = s.cell
+            elif s.cell != value_cell:
+                break  # the next cell of the row without a label of its own
             parts.append((s.text.strip(), s.box, s.span(0, len(s.text))[1]))
         i += 1
+    if value_cell is not None:
+        # Read cell by cell: the value is every line of its cell.
+        for j in range(i, len(segments)):
+            s = segments[j]
+            if s.cell == value_cell and not (j in by_seg and any(o.start <= 1 for o in by_seg[j])):
+                parts.append((s.text.strip(), s.box, s.span(0, len(s.text))[1]))
+        return parts
+    if next_label:
+        return parts
     if h.field not in MULTILINE and parts:
         return parts
     if h.field not in MULTILINE and not first_empty:
@@ -511,11 +536,10 @@ def parse_address(v: Value) -> dict[str, Found]:
 
 def split_phone(text: str) -> tuple[str, Found | None]:
     """Remove a trailing phone number from text; return (rest, phone)."""
-    m = None
-    for m in PHONE_RE.finditer(text):
-        pass
-    if not m:
+    matches = list(PHONE_RE.finditer(text))
+    if not matches:
         return text, None
+    m = matches[-1]
     phone, p = nz.parse_phone(m[1])
     rest = text[: m.start()]
     return rest, (Found(phone, p, None) if phone else None)
@@ -576,7 +600,7 @@ def parse_directive(v: Value) -> dict[str, Found]:
         out["dnar"] = Found(dnar, p, v.box)
     rest = rest.strip(" 、。,")
     if rest:
-        out["advance_directive"] = Found(rest if rest.endswith("。") else rest, 0.9, v.box)
+        out["advance_directive"] = Found(rest, 0.9, v.box)
     return out
 
 
@@ -611,6 +635,9 @@ def parse_medications(v: Value) -> tuple[list[dict[str, str]], float]:
 
 def strip_onset_prefix(text: str) -> tuple[str, str | None]:
     """'令和7年4月13日 18時20分頃(最終健常確認)、冷汗…' → ('冷汗…', '令和7年…頃')."""
+    text = re.sub(r"(?<=[\d/:年月日時分])\s+(?=[\d/:年月日時分(（])", "", text)
+    # Joining the digits glued date and time: "2025/08/0711:40".
+    text = re.sub(r"(\d{4}/\d{1,2}/)(\d{2})(\d{1,2}:\d{2})", r"\1\2 \3", text)
     m = re.match(
         r"^\s*([^、。]{0,30}?\d+\s*(?:時|:)\s*\d*\s*分?\s*頃?)\s*(?:[(（][^)）]{0,12}[)）])?\s*[、,]?\s*",
         text,
@@ -620,13 +647,15 @@ def strip_onset_prefix(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-# "蘇" is often misread ("心肺骨生", "心肺交生"): one unknown character is allowed.
+# "心肺蘇生" is often misread ("心肺骨生", "心族角生"): the characters before
+# 生 are allowed to be anything.
 DNAR_NO = re.compile(
     r"フルコード\s*(?:[(（]\s*DNAR\s*(?:なし|無し?)\s*[)）])?|DNAR\s*[:：]?\s*(?:なし|無し?)"
-    r"|心肺.?生を希望する|蘇生処置を希望する"
+    r"|心.{0,3}生を希望する|蘇生処置を希望する"
 )
 DNAR_YES = re.compile(
-    r"心肺.?生を希望しない\s*(?:[(（]\s*DNAR\s*[)）])?|DNAR\s*[:：]?\s*(?:同意\s*あり|あり|有り?)"
+    r"心.{0,3}生を希望しない\s*(?:[(（]\s*DNAR\s*[)）])?"
+    r"|DNAR\s*[:：]?\s*(?:同意\s*あり|あり|有り?)"
 )
 
 
@@ -647,15 +676,23 @@ def parse_dnar_text(text: str) -> tuple[bool | None, float, str]:
     return None, 0.0, text
 
 
+# Single-letter abbreviations (P, R) only count when they stand alone:
+# "BP" holds a P and "HR" an R.
 VITAL_PATTERNS: dict[str, re.Pattern[str]] = {
     "temperature_c": re.compile(
-        r"(?:体温|BT|KT)\s*[:：]?\s*(\d{2}\s*[.,]?\s*\d?)\s*(?:℃|°C|度|で|C)?"
+        r"(?:体温|BT|KT)\s*[:：]?\s*(\d{2}\s*[.,]?\s*\d?)(?!\d)\s*(?:℃|°C|度|で|C)?"
     ),
-    "bp": re.compile(r"(?:血圧|BP)\s*[:：]?\s*(\d{2,3}\s*[/／]\s*\d{2,3})"),
-    "heart_rate": re.compile(r"(?:脈拍数?|心拍数?|HR|PR|P)\s*[:：]?\s*(\d{2,3})(?!\s*[/／])"),
+    "bp": re.compile(r"(?:血圧|BP|Bp)\s*[:：]?\s*(\d{2,3}\s*[/／]\s*\d{2,3})"),
+    "heart_rate": re.compile(
+        r"(?:脈拍数?|心拍数?|HR|PR|(?<![A-Za-z])P)\s*[:：]?\s*(\d{2,3})(?!\d|\s*[/／.]\s*\d)"
+    ),
     "spo2": re.compile(r"(?:Sp\s*[O0o〇]\s*2|SPO2|SP02)\s*[:：]?\s*(\d{2,4}\s*%?)"),
-    "resp_rate": re.compile(r"(?:呼吸数?|RR|R)\s*[:：]?\s*(\d{1,2})(?!\d)"),
-    "jcs": re.compile(r"JCS\s*[:：]?\s*([^\s\d、,()（）-]{0,3}\s*[-ー一−]?\s*\d{1,3})"),
+    "resp_rate": re.compile(
+        r"(?:呼吸数?|RR|(?<![A-Za-z])R)\s*[:：]?\s*(\d{1,2})(?!\d|\s*[/／.]\s*\d)"
+    ),
+    "jcs": re.compile(
+        r"(?:JCS|(?<![GEA-Za-z])[\]|lI1]CS)\s*[:：]?\s*(\d\s*[-ー一−]\s*\d{1,3}|[^\s\d、,()（）-]{0,3}\s*[-ー一−]?\s*\d{1,3})"
+    ),
     "gcs": re.compile(r"GCS\s*[:：]?\s*(E\s*\d\s*V\s*\w\s*M\s*\d)"),
 }
 
@@ -744,10 +781,15 @@ def extract(
             rest = v.text
             for e in printed_eras:
                 rest = rest.replace(e, "")
-            rest = rest.strip(" ・･.")
+            # What is left of the option list before the year is noise.
+            rest = re.sub(r"^[^\d]*", "", rest)
+            text_era = circled_in_text(v.text, ERA_NAMES)
             if era is not None:
                 text = f"{era[0]}{rest}"
                 v = Value(text, v.box, min(v.conf, era[1]), [text])
+            elif text_era:
+                text = f"{text_era}{rest}"
+                v = Value(text, v.box, min(v.conf, 0.6), [text])
             else:
                 v = Value(rest, v.box, 0.0, [rest])
         for k, f in parse_birth(v, today_iso).items():
@@ -819,6 +861,17 @@ def extract(
         if key in marks:
             value, score, box = marks[key]
             put(key, Found(value, score, box))
+    # Without a detected mark, OCR sometimes reads the circle itself as
+    # brackets around one option ("男 (女)", "大正・昭和)") or a tick as a
+    # character in place of the empty box (口要介護2 久要介護3 口要介護4).
+    if "sex" not in found and (v := first("sex")):
+        option = circled_in_text(v.text, ("男", "女"))
+        if option:
+            put("sex", Found("male" if option == "男" else "female", min(0.6, v.conf), v.box))
+    if "care_level" not in found and (v := first("care_level")):
+        level = ticked_in_text(v.text)
+        if level:
+            put("care_level", Found(level, min(0.6, v.conf), v.box))
     if v := first("dementia_level"):
         level, p = nz.parse_dementia_level(clean_text(v.text))
         put("dementia_level", Found(level, min(p, v.conf), v.box))
@@ -827,9 +880,24 @@ def extract(
     if v := first("insurance_number"):
         number, p = nz.parse_insurance_number(v.text)
         put("insurance_number", Found(number, min(p, v.conf), v.box))
-    if v := first("advance_directive"):
+    for v in values.get("advance_directive", []):
+        # "DNAR | 有・無" (circled options) and "意向 | …" can both be printed:
+        # the option list is not a wish.
+        if re.fullmatch(r"[有無・･\s()（）]*", squash(v.text)):
+            continue
         for k, f in parse_directive(v).items():
             put(k, Found(f.value, min(f.score, v.conf), f.box))
+    # Values recognisable by their shape alone, for labels OCR could not read.
+    for seg in segments:
+        text = squash(seg.text).replace(" ", "")
+        box, conf = seg.span(0, len(seg.text))
+        if "sex" not in found and re.fullmatch(r"(男|女)性?", text):
+            put("sex", Found("male" if text[0] == "男" else "female", min(conf, 0.8), box))
+        elif "care_level" not in found and re.fullmatch(r"要(介護[1-5]|支援[12])", text):
+            put("care_level", Found(text, min(conf, 0.8), box))
+        elif "dnar" not in found and (DNAR_NO.match(text) or DNAR_YES.match(text)):
+            for k, f in parse_directive(Value(seg.text, box, conf, [seg.text])).items():
+                put(k, Found(f.value, min(f.score, conf, 0.8), box))
     if v := first("key_person"):
         for k, f in parse_key_person(v).items():
             put(k, Found(f.value, min(f.score, v.conf), f.box))
@@ -842,13 +910,13 @@ def extract(
         if h.field != "phone":
             owner = h.field
             continue
-        phone, p = nz.parse_phone(v.text)
-        if not phone:
+        number, p = nz.parse_phone(v.text)
+        if not number:
             continue
         if owner == "key_person":
-            put("key_person.phone", Found(phone, min(p, v.conf), v.box))
+            put("key_person.phone", Found(number, min(p, v.conf), v.box))
         elif owner in ("facility_name", "written_date", ""):
-            put("facility_phone", Found(phone, min(p, v.conf), v.box))
+            put("facility_phone", Found(number, min(p, v.conf), v.box))
     if "insurance_number" not in found:
         # The number is often printed in boxes or under a misread label; a
         # run of exactly ten digits with no separators is its shape (phone
@@ -865,8 +933,8 @@ def extract(
             if 6 <= len(text) <= 22 and re.search(r"\d", text):
                 iso, p = nz.parse_date(text)
                 if iso:
-                    box, conf = seg.span(0, len(seg.text))
-                    put("written_date", Found(iso, min(p, conf, 0.95), box))
+                    date_box, conf = seg.span(0, len(seg.text))
+                    put("written_date", Found(iso, min(p, conf, 0.95), date_box))
                     break
     return found
 
@@ -889,4 +957,32 @@ def _vital_box(segments: list[Segment], path: str) -> Box | None:
             i = seg.text.find(word)
             if i >= 0:
                 return seg.span(i, min(len(seg.text), i + len(word) + 8))[0]
+    return None
+
+
+def circled_in_text(text: str, options: tuple[str, ...]) -> str | None:
+    """The one option OCR shows inside brackets: a circle read as '(' ')'."""
+    text = nz.nfkc(text)
+    marked = [
+        o
+        for o in options
+        if re.search(r"[(（]\s*" + re.escape(o) + r"|" + re.escape(o) + r"\s*[)）]", text)
+    ]
+    return marked[0] if len(marked) == 1 else None
+
+
+BOX_CHARS = "口ロ□◻"
+
+
+def ticked_in_text(text: str) -> str | None:
+    """The one care level whose box was not read as an empty box character."""
+    text = nz.nfkc(text).replace(" ", "")
+    levels = list(re.finditer(r"(.?)(要(?:介護|支援)\d)", text))
+    if len(levels) < 3:
+        return None
+    ticked = [m for m in levels if m[1] and m[1] not in BOX_CHARS]
+    empty = [m for m in levels if m[1] in BOX_CHARS]
+    if len(ticked) == 1 and len(empty) >= len(levels) - 2:
+        level, _ = nz.parse_care_level(ticked[0][2])
+        return level
     return None

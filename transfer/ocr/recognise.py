@@ -30,6 +30,7 @@ class Char:
 class Segment:
     chars: list[Char]
     line: int  # index of the text line (reading order)
+    cell: int | None = None  # the table cell it was read from, if any
     text: str = field(init=False)
 
     def __post_init__(self) -> None:

@@ -88,7 +88,9 @@ class PageResult:
     photo_size: tuple[int, int]  # (width, height) after EXIF orientation
     text: str = ""  # the recognised text, in reading order
     timing_ms: int = 0
-    layout: str = ""  # "table" | "letter" | "form" (a guess, for diagnostics)
+    layout: str = ""  # "table" (read cell by cell) or "text" (read as lines)
+    # Uncalibrated scores (None: not found), kept to fit the calibration.
+    raw_scores: dict[str, float | None] = field(default_factory=dict)
 
     def record(self) -> dict[str, Any]:
         """The record as nested JSON (sheetgen's record.schema.json)."""
@@ -103,6 +105,10 @@ class PageResult:
             "confidence": conf,
             "boxes": {p: list(f.box) for p, f in self.fields.items() if f.box},
             "timing_ms": self.timing_ms,
+            "layout": self.layout,
+            "raw_scores": {
+                p: (None if v is None else round(v, 4)) for p, v in self.raw_scores.items()
+            },
             "quality": {
                 "ok": self.quality.ok,
                 "problems": self.quality.problems,

@@ -1,0 +1,204 @@
+"""Fit transfer/ocr/calibration.json: raw field scores → confidence lower bounds.
+
+    .venv/bin/python bench/ocr_calibrate.py [--seeds 1000-1299] [--jobs 2]
+
+1. Generates the calibration set with ../shared/sheetgen (seeds 1000-1299 by
+   default, full severity range; these seeds are neither the dev set 0-29
+   nor the held-out bench set 5000+), once, into var/bench/ocr-calib.
+2. Extracts every sheet (the extract_sheet command's workers) and compares
+   each field with the ground truth using sheetgen's score.py rules.
+3. Per field and reading mode ("table": read cell by cell, "text": read as
+   lines), fits an isotonic (monotone) map from raw score to the share of
+   right values, in blocks of at least MIN_BLOCK readings, and stores each
+   block's one-sided 95 % Wilson *lower* bound. Bounds are then made
+   non-decreasing from the right, so a higher raw score never gets a lower
+   confidence and no block claims more than its own evidence allows.
+   A field that was not found gets the bound of "the sheet really had none".
+
+Prints per field: n, how many readings reach 0.9 and their observed accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ["OMP_THREAD_LIMIT"] = "1"
+
+CALIB_DIR = ROOT / "var" / "bench" / "ocr-calib"
+PRED_DIR = ROOT / "var" / "bench" / "ocr-calib-pred"
+OUT = ROOT / "transfer" / "ocr" / "calibration.json"
+MIN_BLOCK = 25
+MIN_KEY = 40  # fewer readings than this for a (mode, field): use the field's pooled fit
+Z = 1.645  # one-sided 95 %
+
+
+def shared_dir() -> Path:
+    candidate = ROOT.parent / "shared"
+    if candidate.is_dir():
+        return candidate
+    return Path(os.environ["KAKEHASHI_SHARED_DIR"])
+
+
+def load_scorer() -> Any:
+    spec = importlib.util.spec_from_file_location("score", shared_dir() / "sheetgen" / "score.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def wilson_lower(ok: int, n: int) -> float:
+    if n == 0:
+        return 0.0
+    p = ok / n
+    denom = 1 + Z * Z / n
+    centre = p + Z * Z / (2 * n)
+    margin = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
+    return max(0.0, (centre - margin) / denom)
+
+
+def isotonic_blocks(points: list[tuple[float, bool]]) -> list[tuple[float, int, int]]:
+    """(lowest raw score, right, n) per block of a monotone fit (pool adjacent violators)."""
+    points.sort(key=lambda p: p[0])
+    blocks: list[list[float]] = []  # [low, ok, n]
+    for raw, ok in points:
+        blocks.append([raw, float(ok), 1.0])
+        while len(blocks) > 1 and (
+            blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]
+            or (blocks[-1][2] < MIN_BLOCK and len(blocks) > 1 and blocks[-2][2] < MIN_BLOCK)
+        ):
+            last = blocks.pop()
+            blocks[-1][1] += last[1]
+            blocks[-1][2] += last[2]
+    # Small blocks at either end are merged into their neighbour.
+    merged: list[list[float]] = []
+    for b in blocks:
+        if merged and (b[2] < MIN_BLOCK or merged[-1][2] < MIN_BLOCK):
+            merged[-1][1] += b[1]
+            merged[-1][2] += b[2]
+        else:
+            merged.append(list(b))
+    return [(b[0], int(b[1]), int(b[2])) for b in merged]
+
+
+def fit(readings: list[tuple[float | None, bool]]) -> dict[str, Any]:
+    found = [(r, ok) for r, ok in readings if r is not None]
+    missing = [ok for r, ok in readings if r is None]
+    steps: list[list[float]] = []
+    if found:
+        blocks = isotonic_blocks(found)
+        bounds = [wilson_lower(ok, n) for _, ok, n in blocks]
+        for i in range(len(bounds) - 2, -1, -1):
+            bounds[i] = min(bounds[i], bounds[i + 1])
+        steps = [
+            [round(low, 4), round(b, 3)] for (low, _, _), b in zip(blocks, bounds, strict=True)
+        ]
+        steps[0][0] = 0.0
+    return {
+        "n": len(readings),
+        "missing": round(wilson_lower(sum(missing), len(missing)), 3),
+        "steps": steps,
+    }
+
+
+def ensure_set(seeds: str) -> Path:
+    if (CALIB_DIR / "manifest.jsonl").exists():
+        return CALIB_DIR
+    CALIB_DIR.parent.mkdir(parents=True, exist_ok=True)
+    print(f"generating calibration sheets {seeds} into {CALIB_DIR} ...", flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(shared_dir() / "sheetgen" / "sheetgen.py"),
+            "generate",
+            "--out",
+            str(CALIB_DIR),
+            "--seeds",
+            seeds,
+            "--severity",
+            "0,1",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return CALIB_DIR
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", default="1000-1299")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--reuse", action="store_true", help="score existing predictions only")
+    a = ap.parse_args()
+
+    import django
+
+    django.setup()
+    from transfer.management.commands.extract_sheet import extract_files, write_outcome
+
+    data = ensure_set(a.seeds)
+    images = sorted(data.glob("*.jpg"))
+    if not a.reuse:
+        PRED_DIR.mkdir(parents=True, exist_ok=True)
+        for outcome in extract_files(images, jobs=a.jobs):
+            write_outcome(PRED_DIR, outcome)
+    scorer = load_scorer()
+    kinds = dict(scorer.FIELDS)
+    readings: dict[str, list[tuple[float | None, bool]]] = {}
+    for image in images:
+        truth = json.loads(image.with_suffix(".json").read_text(encoding="utf-8"))["record"]
+        pred = json.loads((PRED_DIR / f"{image.stem}.json").read_text(encoding="utf-8"))
+        raw = pred.get("raw_scores", {})
+        mode = pred.get("layout", "")
+        for path, kind in scorer.FIELDS:
+            if path == "medications_dose":
+                continue
+            ok, _ = scorer.compare(
+                kind, scorer.get_path(truth, path), scorer.get_path(pred["record"], path)
+            )
+            if path == "medications":
+                # The list is shown with its doses: right only if both are.
+                ok2, _ = scorer.compare(
+                    kinds["medications_dose"],
+                    scorer.get_path(truth, "medications_dose"),
+                    scorer.get_path(pred["record"], "medications_dose"),
+                )
+                ok = ok and ok2
+            r = raw.get(path)
+            readings.setdefault(path, []).append((r, ok))
+            readings.setdefault(f"{mode}:{path}", []).append((r, ok))
+    fields = {
+        key: fit(values)
+        for key, values in readings.items()
+        if ":" not in key or len(values) >= MIN_KEY
+    }
+    OUT.write_text(
+        json.dumps(
+            {"fitted_on": f"sheetgen seeds {a.seeds}, severity 0..1", "fields": fields},
+            ensure_ascii=False,
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    print(f"wrote {OUT.relative_to(ROOT)} ({len(images)} sheets)")
+    print(f"{'field':28s} {'n':>4s}  {'missing':>7s}  steps (raw >= x: confidence)")
+    for key in sorted(fields):
+        f = fields[key]
+        steps = " ".join(f"{low:.2f}:{c:.2f}" for low, c in f["steps"])
+        print(f"{key:28s} {f['n']:4d}  {f['missing']:7.2f}  {steps}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Ruled tables: OCR every cell on its own, in one Tesseract call.
+
+Tesseract's page layout analysis merges neighbouring cells of a ruled form,
+reads two-line cells out of order and loses values next to shaded label
+cells. Cutting the cells out along the ruled lines and stacking them one
+under another, with white space between, leaves it nothing to guess: each
+cell's text comes back as its own lines, and we know which cell it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .recognise import Char, Segment, run_tesseract, segments_from_data
+from .types import Box
+
+MIN_CELLS = 6  # fewer closed boxes than this is not a table
+INSET = 3  # pixels trimmed inside a cell so its border does not print
+GAP = 24  # white rows between stacked cells
+
+
+@dataclass
+class Cell:
+    x: int
+    y: int
+    w: int
+    h: int
+    row: int = 0
+
+
+def find_cells(lines: np.ndarray) -> list[Cell]:
+    """Closed regions between ruled lines, in reading order."""
+    height, width = lines.shape
+    walls = cv2.dilate(lines, np.ones((5, 5), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(255 - walls, connectivity=4)
+    cells = []
+    for x, y, w, h, _area in stats[1:count]:
+        # The page background around the table is one huge region; specks
+        # between double lines are tiny. Neither is a cell.
+        if w < 40 or h < 24 or w > 0.97 * width or h > 0.6 * height:
+            continue
+        cells.append(Cell(int(x), int(y), int(w), int(h)))
+    if len(cells) < MIN_CELLS:
+        return []
+    # Rows: cells whose tops are close (half a typical cell height).
+    cells.sort(key=lambda c: (c.y, c.x))
+    typical = float(np.median([c.h for c in cells]))
+    row, row_top = 0, cells[0].y
+    for c in cells:
+        if c.y - row_top > typical / 2:
+            row += 1
+            row_top = c.y
+        c.row = row
+    cells.sort(key=lambda c: (c.row, c.x))
+    return cells
+
+
+def _normalise(crop: np.ndarray) -> np.ndarray:
+    """Shaded label cells: bring the cell's own paper level to white."""
+    paper = float(np.percentile(crop, 90))
+    if paper >= 250 or paper <= 60:
+        return crop
+    scaled = crop.astype(np.float32) * (255.0 / paper)
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+def read_table(gray: np.ndarray, lines: np.ndarray) -> list[Segment] | None:
+    """Segments of a ruled page read cell by cell, or None if it has no table."""
+    cells = find_cells(lines)
+    if not cells:
+        return None
+    height = gray.shape[0]
+    top = min(c.y for c in cells)
+    bottom = max(c.y + c.h for c in cells)
+    pieces: list[tuple[np.ndarray, int, int, int | None]] = []  # image, page x, page y, cell
+    # Text above and below the table (title, date, footnotes) goes in as a strip.
+    if top > 30:
+        pieces.append((gray[:top], 0, 0, None))
+    for i, c in enumerate(cells):
+        crop = gray[c.y + INSET : c.y + c.h - INSET, c.x + INSET : c.x + c.w - INSET]
+        if crop.size == 0 or (crop < 128).sum() < 20:
+            continue  # an empty cell
+        pieces.append((_normalise(crop), c.x + INSET, c.y + INSET, i))
+    if height - bottom > 30:
+        pieces.append((gray[bottom:], 0, bottom, None))
+    stack_w = max(p[0].shape[1] for p in pieces) + 20
+    stack_h = sum(p[0].shape[0] + GAP for p in pieces) + GAP
+    stack = np.full((stack_h, stack_w), 255, np.uint8)
+    placed: list[tuple[int, int, int, int, int | None]] = []  # y0, y1, dx, dy, cell
+    y = GAP
+    for img, px, py, cell in pieces:
+        h, w = img.shape
+        stack[y : y + h, 10 : 10 + w] = img
+        placed.append((y, y + h, px - 10, py - y, cell))
+        y += h + GAP
+    segments = segments_from_data(run_tesseract(stack, psm=6))
+    return _to_page(segments, placed, cells)
+
+
+def _to_page(
+    segments: list[Segment],
+    placed: list[tuple[int, int, int, int, int | None]],
+    cells: list[Cell],
+) -> list[Segment]:
+    """Move stacked segments back onto the page and order them by table row."""
+    located: list[tuple[tuple[int, int, int], Segment]] = []
+    for seg in segments:
+        cy = seg.box[1] + seg.box[3] / 2
+        piece = next((p for p in placed if p[0] - GAP / 2 <= cy < p[1] + GAP / 2), None)
+        if piece is None:
+            continue
+        _, _, dx, dy, cell = piece
+        chars = [
+            Char(c.ch, (c.box[0] + dx, c.box[1] + dy, c.box[2], c.box[3]), c.conf)
+            for c in seg.chars
+        ]
+        moved = Segment(chars, seg.line)
+        moved.cell = cell
+        if cell is None:
+            key = (-1 if dy <= 0 else 10_000, seg.box[1] + dy, seg.box[0] + dx)
+        else:
+            key = (cells[cell].row, seg.box[1] + dy, cells[cell].x)
+        located.append((key, moved))
+    located.sort(key=lambda k: k[0])
+    # Line numbers: the k-th text line of every cell in a table row shares
+    # one number, so "label | value | label | value" reads as one row and a
+    # cell's second line follows the row.
+    out: list[Segment] = []
+    line_of: dict[tuple[int, int], int] = {}
+    per_cell_line: dict[int | None, int] = {}
+    next_line = 0
+    for key, seg in located:
+        if seg.cell is None:
+            line_key = (key[0], key[1])
+        else:
+            k = per_cell_line.get(seg.cell, 0)
+            per_cell_line[seg.cell] = k + 1
+            line_key = (key[0], k)
+        if line_key not in line_of:
+            line_of[line_key] = next_line
+            next_line += 1
+        seg.line = line_of[line_key]
+        out.append(seg)
+    out.sort(key=lambda s: (s.line, s.box[0]))
+    return out
+
+
+def box_of(cell: Cell) -> Box:
+    return (cell.x, cell.y, cell.w, cell.h)
