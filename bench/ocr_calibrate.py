@@ -146,6 +146,7 @@ def main() -> None:
 
     django.setup()
     from transfer.management.commands.extract_sheet import extract_files, write_outcome
+    from transfer.ocr.calibrate import band
 
     data = ensure_set(a.seeds)
     images = sorted(data.glob("*.jpg"))
@@ -178,6 +179,9 @@ def main() -> None:
             r = raw.get(path)
             readings.setdefault(path, []).append((r, ok))
             readings.setdefault(f"{mode}:{path}", []).append((r, ok))
+            readings.setdefault(f"{band(mode, pred.get('page_conf', 0.0))}:{path}", []).append(
+                (r, ok)
+            )
     fields = {
         key: fit(values)
         for key, values in readings.items()

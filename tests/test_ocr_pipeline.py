@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from transfer.ocr import FIELD_PATHS, extract_page
-from transfer.ocr.calibrate import _table
+from transfer.ocr import FIELD_PATHS, Quality, extract_page
+from transfer.ocr.calibrate import GREEN_BOUND, _table, calibrated, shown
 from transfer.ocr.image import load_photo
 from transfer.ocr.preprocess import find_page, prepare
 
@@ -175,3 +175,21 @@ def test_a_photo_is_read_the_same_as_a_png_and_as_a_rotated_jpeg() -> None:
 
     assert a["name"] and a["name"] == b["name"]
     assert a["birth_date"] == b["birth_date"]
+
+
+def test_a_lower_bound_below_the_bar_is_never_shown_green() -> None:
+    assert shown(GREEN_BOUND - 0.001) < 0.9 <= shown(GREEN_BOUND)
+    assert shown(1.0) == 1.0 and shown(0.0) == 0.0
+    values = [shown(b / 100) for b in range(101)]
+    assert values == sorted(values)
+
+
+def test_an_uncalibrated_field_is_never_confident() -> None:
+    assert calibrated("no-such-field", 1.0, layout="table", page_conf=1.0, quality=Quality()) < 0.9
+    assert calibrated("no-such-field", None, layout="table", page_conf=1.0, quality=Quality()) == 0
+
+
+def test_a_photo_that_needs_a_retake_has_no_green_field() -> None:
+    bad = Quality(ok=False, problems=["blurred"])
+    for path in FIELD_PATHS:
+        assert calibrated(path, 1.0, layout="table", page_conf=1.0, quality=bad) < 0.9

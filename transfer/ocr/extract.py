@@ -238,6 +238,26 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
                 seen += seg.text[end] != " "
                 end += 1
             hits.append(Hit(best[2], si, 0, end, False, fuzzy=True))
+    # "認知症円立度:M": inside a line, a misread label still ends in a colon.
+    for si, seg in enumerate(segments):
+        covered = [(h.start, h.end) for h in hits if h.seg == si]
+        for m in re.finditer(r"([^\s:：、,。]{3,14})\s*[:：]", seg.text):
+            if any(a < m.end(1) and m.start(1) < b for a, b in covered):
+                continue
+            chunk = m[1]
+            best_hit: tuple[int, str, int] | None = None
+            for field, labels in LABELS.items():
+                if field.startswith("_") or field == "phone":
+                    continue
+                for label in labels:
+                    if len(label) < 3 or len(label) > len(chunk) + 1:
+                        continue
+                    tail = chunk[-len(label) :]  # the label ends at the colon
+                    d = _edit_distance(tail, label)
+                    if d <= (1 if len(label) < 8 else 2) and (best_hit is None or d < best_hit[0]):
+                        best_hit = (d, field, m.end(1) - len(tail))
+            if best_hit is not None:
+                hits.append(Hit(best_hit[1], si, best_hit[2], m.end(1), False, fuzzy=True))
     # Letters print the sender's facility on the line after the addressee
     # ("○○病院 御中"), without a label.
     for si, seg in enumerate(segments[:-1]):
@@ -467,6 +487,7 @@ class Found:
     value: Any
     score: float
     box: Box | None
+    text: str = ""  # the printed text it was parsed from, when a later step needs it
 
 
 def clean_text(text: str) -> str:
@@ -874,7 +895,9 @@ def extract(
             put("care_level", Found(level, min(0.6, v.conf), v.box))
     if v := first("dementia_level"):
         level, p = nz.parse_dementia_level(clean_text(v.text))
-        put("dementia_level", Found(level, min(p, v.conf), v.box))
+        if level is None and re.fullmatch(r"[Il1|]*[ab]", clean_text(v.text).replace(" ", "")):
+            level, p = "Ⅰ", 0.1  # strokes missing: the image count decides (pipeline)
+        put("dementia_level", Found(level, min(p, v.conf), v.box, clean_text(v.text)))
     if v := first("adl"):
         put("adl", Found(clean_text(v.text), min(0.9, v.conf), v.box))
     if v := first("insurance_number"):
@@ -890,14 +913,14 @@ def extract(
     # Values recognisable by their shape alone, for labels OCR could not read.
     for seg in segments:
         text = squash(seg.text).replace(" ", "")
-        box, conf = seg.span(0, len(seg.text))
+        seg_box, conf = seg.span(0, len(seg.text))
         if "sex" not in found and re.fullmatch(r"(男|女)性?", text):
-            put("sex", Found("male" if text[0] == "男" else "female", min(conf, 0.8), box))
+            put("sex", Found("male" if text[0] == "男" else "female", min(conf, 0.8), seg_box))
         elif "care_level" not in found and re.fullmatch(r"要(介護[1-5]|支援[12])", text):
-            put("care_level", Found(text, min(conf, 0.8), box))
+            put("care_level", Found(text, min(conf, 0.8), seg_box))
         elif "dnar" not in found and (DNAR_NO.match(text) or DNAR_YES.match(text)):
-            for k, f in parse_directive(Value(seg.text, box, conf, [seg.text])).items():
-                put(k, Found(f.value, min(f.score, conf, 0.8), box))
+            for k, f in parse_directive(Value(seg.text, seg_box, conf, [seg.text])).items():
+                put(k, Found(f.value, min(f.score, conf, 0.8), seg_box))
     if v := first("key_person"):
         for k, f in parse_key_person(v).items():
             put(k, Found(f.value, min(f.score, v.conf), f.box))
@@ -913,6 +936,8 @@ def extract(
         number, p = nz.parse_phone(v.text)
         if not number:
             continue
+        if not number.startswith("0"):
+            p = min(p, 0.3)  # Japanese numbers start with 0; a 9 or 6 is a misread
         if owner == "key_person":
             put("key_person.phone", Found(number, min(p, v.conf), v.box))
         elif owner in ("facility_name", "written_date", ""):

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import re
+import statistics
 import time
+
+import numpy as np
 
 from .calibrate import calibrated
 from .cells import read_table
-from .extract import extract
+from .extract import Found, extract
 from .image import load_photo
 from .marks import read_marks
 from .preprocess import prepare
-from .recognise import run_tesseract, segments_from_data
+from .recognise import Segment, run_tesseract, segments_from_data
+from .roman import count_bars, roman_level
 from .types import FIELD_PATHS, FieldValue, PageResult, empty_value
+
+# Printed option lists to circle or tick: "男・女", "有・無", "明治・大正・昭和",
+# or a row of empty boxes read as 口/ロ before options.
+FILL_IN = re.compile(r"男\s*[・･]\s*女|有\s*[・･]\s*無|明治.{0,3}大正|[口ロ□]\s*要\s*[介支]")
 
 
 def extract_page(data: bytes) -> PageResult:
@@ -25,13 +34,22 @@ def extract_page(data: bytes) -> PageResult:
     if segments is None:
         layout = "text"
         segments = segments_from_data(run_tesseract(page.gray, psm=4), vertical=page.vertical)
-    found = extract(segments, marks=read_marks(page, segments))
+    marks = read_marks(page, segments)
+    if marks or any(FILL_IN.search(s.text) for s in segments):
+        # A form meant to be filled in by hand: calibrated on its own,
+        # handwriting is read far less reliably than print.
+        layout = "form"
+    found = extract(segments, marks=marks)
+    _recount_dementia_numeral(page.gray, found)
+    page_conf = page_confidence(segments)
     fields: dict[str, FieldValue] = {}
     raw: dict[str, float | None] = {}
     for path in FIELD_PATHS:
         f = found.get(path)
         raw[path] = None if f is None else f.score
-        confidence = calibrated(path, raw[path], layout=layout, quality=page.quality)
+        confidence = calibrated(
+            path, raw[path], layout=layout, page_conf=page_conf, quality=page.quality
+        )
         if f is None:
             fields[path] = FieldValue(empty_value(path), confidence)
         else:
@@ -46,4 +64,22 @@ def extract_page(data: bytes) -> PageResult:
         timing_ms=int((time.perf_counter() - t0) * 1000),
         layout=layout,
         raw_scores=raw,
+        page_conf=page_conf,
     )
+
+
+def page_confidence(segments: list[Segment]) -> float:
+    """Median OCR confidence of the page's words: handwriting and harsh photos
+    read low, clean print high. The calibration is split on it."""
+    confs = [c.conf for s in segments if len(s.text.strip()) >= 2 for c in s.chars if c.ch != " "]
+    return round(statistics.median(confs), 3) if confs else 0.0
+
+
+def _recount_dementia_numeral(gray: np.ndarray, found: dict[str, Found]) -> None:
+    """Ⅰ/Ⅱ/Ⅲ read with a stroke too few: trust the strokes in the image."""
+    f = found.get("dementia_level")
+    if f is None or f.box is None or not re.fullmatch(r"[ⅠⅡⅢ][ab]?", str(f.value)):
+        return
+    level = roman_level(f.text or str(f.value), count_bars(gray, f.box))
+    if level is not None and level != f.value:
+        found["dementia_level"] = Found(level, min(f.score, 0.7), f.box)

@@ -75,7 +75,7 @@ class Quality:
     ok: bool = True
     # Machine codes: "too_small", "blurred", "page_not_found", "too_dark".
     problems: list[str] = field(default_factory=list)
-    blur: float | None = None  # variance of the Laplacian on the flattened page
+    blur: float | None = None  # preprocess.sharpness() of the flattened page
     page_found: bool = False
 
 
@@ -88,9 +88,12 @@ class PageResult:
     photo_size: tuple[int, int]  # (width, height) after EXIF orientation
     text: str = ""  # the recognised text, in reading order
     timing_ms: int = 0
-    layout: str = ""  # "table" (read cell by cell) or "text" (read as lines)
+    # How it was read: "table" (cell by cell), "text" (as lines) or "form"
+    # (cells with options to circle: filled in by hand).
+    layout: str = ""
     # Uncalibrated scores (None: not found), kept to fit the calibration.
     raw_scores: dict[str, float | None] = field(default_factory=dict)
+    page_conf: float = 0.0  # median OCR confidence of the page's words
 
     def record(self) -> dict[str, Any]:
         """The record as nested JSON (sheetgen's record.schema.json)."""
@@ -106,6 +109,7 @@ class PageResult:
             "boxes": {p: list(f.box) for p, f in self.fields.items() if f.box},
             "timing_ms": self.timing_ms,
             "layout": self.layout,
+            "page_conf": self.page_conf,
             "raw_scores": {
                 p: (None if v is None else round(v, 4)) for p, v in self.raw_scores.items()
             },
