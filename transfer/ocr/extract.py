@@ -218,9 +218,11 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
                         piece = text[skip : skip + len(label) + extra]
                         rest = text[skip + len(label) + extra :]
                         if not piece or (rest and rest[0] not in ":：" + SECTION_CLOSE + "(（"):
-                            if rest and skip == 0 and extra == 0:
+                            if rest and skip == 0 and extra == 0 and len(label) >= 4:
                                 pass  # label followed by its value in the same segment
                             else:
+                                # A short misread label must stand alone: "介護サマリー"
+                                # is not 介護度 followed by a value.
                                 continue
                         if re.search(r"\d", piece):
                             continue  # labels carry no digits; values do
@@ -543,9 +545,16 @@ def parse_birth(v: Value, today_iso: str | None) -> dict[str, Found]:
 def parse_address(v: Value) -> dict[str, Found]:
     out: dict[str, Found] = {}
     text = nz.nfkc(v.text)
-    m = re.search(r"〒?\s*(\d{3}\s*[-ー一−‐]\s*\d{4})", text)
+    # The hyphen is often read as a dot, a kanji 一 or lost ("〒714.7066").
+    m = re.search(r"〒\s*(\d{3}\s*[-ー一−‐.・,]?\s*\d{4})|(\d{3}\s*[-ー一−‐]\s*\d{4})", text)
+    if m is None:
+        # At the start of an address, 3 + 4 digits with a garbled hyphen.
+        m = re.match(r"\s*〒?\s*()(\d{3}\s*\D{1,2}\s*\d{4})(?!\d)", text)
     if m:
-        postal, p = nz.parse_postal(m[1])
+        digits = re.sub(r"\D", "", m[1] or m[2])
+        postal, p = nz.parse_postal(f"{digits[:3]}-{digits[3:]}")
+        if not m[1] and not re.search(r"[-ー一−‐]", m[2]):
+            p = min(p, 0.6)  # the hyphen was guessed
         if postal:
             out["postal_code"] = Found(postal, p, v.box)
         text = text[: m.start()] + text[m.end() :]
@@ -658,7 +667,7 @@ def strip_onset_prefix(text: str) -> tuple[str, str | None]:
     """'令和7年4月13日 18時20分頃(最終健常確認)、冷汗…' → ('冷汗…', '令和7年…頃')."""
     text = re.sub(r"(?<=[\d/:年月日時分])\s+(?=[\d/:年月日時分(（])", "", text)
     # Joining the digits glued date and time: "2025/08/0711:40".
-    text = re.sub(r"(\d{4}/\d{1,2}/)(\d{2})(\d{1,2}:\d{2})", r"\1\2 \3", text)
+    text = re.sub(r"(\d{4}/\d{1,2}/)(\d{2})(\d{1,2}(?::|時))", r"\1\2 \3", text)
     m = re.match(
         r"^\s*([^、。]{0,30}?\d+\s*(?:時|:)\s*\d*\s*分?\s*頃?)\s*(?:[(（][^)）]{0,12}[)）])?\s*[、,]?\s*",
         text,
@@ -778,7 +787,10 @@ def extract(
             found[path] = f
 
     def first(field: str) -> Value | None:
-        vs = values.get(field)
+        # An exactly printed label outranks a misread one, then reading order.
+        vs = [v for h, v in ordered if h.field == field and not h.fuzzy] or [
+            v for h, v in ordered if h.field == field
+        ]
         return vs[0] if vs else None
 
     if v := first("written_date"):
@@ -916,6 +928,16 @@ def extract(
         seg_box, conf = seg.span(0, len(seg.text))
         if "sex" not in found and re.fullmatch(r"(男|女)性?", text):
             put("sex", Found("male" if text[0] == "男" else "female", min(conf, 0.8), seg_box))
+        elif (
+            "onset_time" not in found
+            and re.search(r"\d\s*(?:時|:)\s*\d", text)
+            and re.search(r"\d\s*(?:年|/)\s*\d", text)
+            and len(text) <= 30
+        ):
+            # A date with a time of day, alone in its cell: when it happened.
+            iso, p = nz.parse_datetime(text)
+            if iso:
+                put("onset_time", Found(iso, min(p, conf, 0.7), seg_box))
         elif "care_level" not in found and re.fullmatch(r"要(介護[1-5]|支援[12])", text):
             put("care_level", Found(text, min(conf, 0.8), seg_box))
         elif "dnar" not in found and (DNAR_NO.match(text) or DNAR_YES.match(text)):
@@ -942,6 +964,19 @@ def extract(
             put("key_person.phone", Found(number, min(p, v.conf), v.box))
         elif owner in ("facility_name", "written_date", ""):
             put("facility_phone", Found(number, min(p, v.conf), v.box))
+    if "facility_name" not in found:
+        # A letter's sender block: the facility's name sits on the line above
+        # its phone number, near the top, without a label.
+        for i, seg in enumerate(segments[1:10], start=1):
+            if not re.match(r"\s*(TEL|Tel|tel|電話|☎)", seg.text):
+                continue
+            prev = segments[i - 1]
+            text = clean_text(prev.text)
+            labelled = any(h.seg == i - 1 and h.end > h.start for h in hits)
+            if text and not labelled and not re.search(r"\d", text) and len(text) >= 4:
+                box, conf = prev.span(0, len(prev.text))
+                put("facility_name", Found(text, min(conf, 0.8), box))
+            break
     if "insurance_number" not in found:
         # The number is often printed in boxes or under a misread label; a
         # run of exactly ten digits with no separators is its shape (phone
