@@ -974,8 +974,8 @@ def extract(
             text = clean_text(prev.text)
             labelled = any(h.seg == i - 1 and h.end > h.start for h in hits)
             if text and not labelled and not re.search(r"\d", text) and len(text) >= 4:
-                box, conf = prev.span(0, len(prev.text))
-                put("facility_name", Found(text, min(conf, 0.8), box))
+                sender_box, conf = prev.span(0, len(prev.text))
+                put("facility_name", Found(text, min(conf, 0.8), sender_box))
             break
     if "insurance_number" not in found:
         # The number is often printed in boxes or under a misread label; a
