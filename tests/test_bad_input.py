@@ -29,15 +29,9 @@ from transfer.models import Inquiry, Transfer, TransferEvent, TransferPhoto
 
 from . import flows
 from .conftest import sheet_png
+from .sheets import shared_dir
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-
-
-def shared_dir() -> Path:
-    candidate = Path(__file__).resolve().parents[2] / "shared"
-    if candidate.is_dir():
-        return candidate
-    return Path(os.environ["KAKEHASHI_SHARED_DIR"])
 
 
 # --- helpers -----------------------------------------------------------------

@@ -27,17 +27,10 @@ from django.core.management import CommandError, call_command
 from transfer.ocr.image import load_photo
 from transfer.ocr.types import FIELD_PATHS
 
+from .sheets import shared_dir
+
 DEV_SHEETS = ("sheet_00000", "sheet_00001")
 SCORED_PATHS = (*FIELD_PATHS, "medications_dose")  # the scorer's field paths
-
-
-def shared_dir() -> Path:
-    candidate = Path(settings.BASE_DIR).parent / "shared"
-    if candidate.is_dir():
-        return candidate
-    env = os.environ.get("KAKEHASHI_SHARED_DIR")
-    assert env, f"no {candidate} and KAKEHASHI_SHARED_DIR is not set"
-    return Path(env)
 
 
 @cache

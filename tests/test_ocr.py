@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -18,17 +17,9 @@ from transfer.ocr import extract_page
 
 from . import flows
 from .conftest import sheet_png
+from .sheets import shared_dir
 
 KANA_OR_KANJI = re.compile(r"[\u3040-\u309f\u30a0-\u30ff\u4e00-\u9fff]")
-
-
-def shared_dir() -> Path:
-    candidate = Path(__file__).resolve().parents[2] / "shared"
-    if candidate.is_dir():
-        return candidate
-    env = os.environ.get("KAKEHASHI_SHARED_DIR")
-    assert env, f"no {candidate} and KAKEHASHI_SHARED_DIR is not set"
-    return Path(env)
 
 
 SHEET = "sheet_00000"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,11 @@ from transfer.ocr.preprocess import Page, prepare
 from transfer.ocr.recognise import Char, Segment, run_tesseract, segments_from_data
 from transfer.ocr.types import Quality
 
+from .sheets import shared_dir
+
 # Seeds outside the reserved ranges (0-29 dev set, 1000-1099, 5000+); chosen
 # so that every field is present among them.
 HAND_SEEDS = (2003, 2016, 2034)
-
-
-def shared_dir() -> Path:
-    candidate = Path(__file__).resolve().parents[2] / "shared"
-    if candidate.is_dir():
-        return candidate
-    env = os.environ.get("KAKEHASHI_SHARED_DIR")
-    assert env, f"no {candidate} and KAKEHASHI_SHARED_DIR is not set"
-    return Path(env)
 
 
 def _era(iso: str) -> str:

@@ -20,7 +20,7 @@ from transfer.ocr.calibrate import GREEN_BOUND, _table, calibrated, shown
 from transfer.ocr.image import load_photo
 from transfer.ocr.preprocess import find_page, prepare
 
-from .test_ocr import shared_dir
+from .sheets import shared_dir
 
 DEV = shared_dir() / "ocr-dev"
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import normalise as nz
-from .recognise import Segment
+from .recognise import Segment, union
 from .types import Box
 
 # Label synonyms, longest first within a field. Order across fields matters
@@ -331,13 +331,7 @@ def values_for(
 
 
 def _union(boxes: list[Box]) -> Box | None:
-    if not boxes:
-        return None
-    x0 = min(b[0] for b in boxes)
-    y0 = min(b[1] for b in boxes)
-    x1 = max(b[0] + b[2] for b in boxes)
-    y1 = max(b[1] + b[3] for b in boxes)
-    return (x0, y0, x1 - x0, y1 - y0)
+    return union(boxes) if boxes else None
 
 
 # Fields whose value may run over several lines below the label.
@@ -499,6 +493,11 @@ def clean_text(text: str) -> str:
     return text.strip(" 、,")
 
 
+def name_score(name: str) -> float:
+    """A person's name: a few letters, no digits (else OCR picked up other text)."""
+    return 1.0 if 2 <= len(name.replace(" ", "")) <= 10 and not re.search(r"\d", name) else 0.4
+
+
 def person_name(text: str) -> str | None:
     text = clean_text(text)
     text = re.sub(r"\s*(様|殿|さん|先生)$", "", text)
@@ -522,7 +521,7 @@ def parse_name_block(v: Value) -> dict[str, Found]:
     name = person_name(text)
     if name:
         # A name is a family and a given name: two runs of letters.
-        score = 1.0 if 2 <= len(name.replace(" ", "")) <= 10 and not re.search(r"\d", name) else 0.4
+        score = name_score(name)
         out["name"] = Found(name, score, v.box)
     return out
 
@@ -600,7 +599,7 @@ def parse_key_person(v: Value) -> dict[str, Found]:
         out["key_person.relation"] = Found(rel, score, v.box)
     name = person_name(text)
     if name:
-        score = 1.0 if 2 <= len(name.replace(" ", "")) <= 10 and not re.search(r"\d", name) else 0.4
+        score = name_score(name)
         out["key_person.name"] = Found(name, score, v.box)
     return out
 
@@ -616,7 +615,7 @@ def parse_physician(v: Value, *, has_clinic_label: bool) -> dict[str, Found]:
             text = m[2]
     name = person_name(text)
     if name:
-        score = 1.0 if 2 <= len(name.replace(" ", "")) <= 10 and not re.search(r"\d", name) else 0.4
+        score = name_score(name)
         out["primary_physician"] = Found(name, score, v.box)
     return out
 

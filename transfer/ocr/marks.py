@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 
 from .preprocess import Page
-from .recognise import Char, Segment
+from .recognise import Char, Segment, union
 from .types import Box
 
 ERAS = ("明治", "大正", "昭和", "平成", "令和")
@@ -113,7 +113,7 @@ def _measure_line(gray: np.ndarray, lines: np.ndarray, label: list[Char]) -> tup
     OCR word boxes include a circle or a tick that touches the word; the
     label itself is never marked, so its ink rows give the type size.
     """
-    box = _union([c.box for c in label])
+    box = union([c.box for c in label])
     x, y, w, hh = box
     h_guess = max(_char_height(label), 8.0)
     pad = int(h_guess * 0.6)
@@ -656,11 +656,3 @@ def _resolve_care(names: list[int | None], chosen: int) -> tuple[str, float] | N
     else:
         sure = 0.5
     return CARE_LEVELS[k], sure
-
-
-def _union(boxes: list[Box]) -> Box:
-    x0 = min(b[0] for b in boxes)
-    y0 = min(b[1] for b in boxes)
-    x1 = max(b[0] + b[2] for b in boxes)
-    y1 = max(b[1] + b[3] for b in boxes)
-    return (x0, y0, x1 - x0, y1 - y0)
