@@ -73,6 +73,7 @@ def _blank_page(gray: np.ndarray) -> Page:
         gray=gray,
         flat=gray,
         lines=np.zeros_like(gray),
+        vertical=np.zeros_like(gray),
         inverse=np.eye(3),
         quality=Quality(ok=True, page_found=True),
     )

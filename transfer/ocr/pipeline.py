@@ -16,7 +16,7 @@ from .marks import read_marks
 from .preprocess import prepare
 from .recognise import Segment, run_tesseract, segments_from_data
 from .roman import count_bars, roman_level
-from .types import FIELD_PATHS, FieldValue, PageResult, empty_value
+from .types import FIELD_PATHS, Box, FieldValue, PageResult, empty_value
 
 # Printed option lists to circle or tick: "男・女", "有・無", "明治・大正・昭和",
 # or a row of empty boxes read as 口/ロ before options.
@@ -53,7 +53,7 @@ def extract_page(data: bytes) -> PageResult:
         if f is None:
             fields[path] = FieldValue(empty_value(path), confidence)
         else:
-            box = page.to_photo_box(f.box) if f.box else None
+            box = _clip(page.to_photo_box(f.box), w, h) if f.box else None
             fields[path] = FieldValue(f.value, confidence, box)
     text = "\n".join(s.text for s in segments)
     return PageResult(
@@ -83,3 +83,12 @@ def _recount_dementia_numeral(gray: np.ndarray, found: dict[str, Found]) -> None
     level = roman_level(f.text or str(f.value), count_bars(gray, f.box))
     if level is not None and level != f.value:
         found["dementia_level"] = Found(level, min(f.score, 0.7), f.box)
+
+
+def _clip(box: Box, width: int, height: int) -> Box | None:
+    """The box within the photo (a mapped corner can fall just outside)."""
+    x0, y0 = max(0, box[0]), max(0, box[1])
+    x1, y1 = min(width, box[0] + box[2]), min(height, box[1] + box[3])
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return (x0, y0, x1 - x0, y1 - y0)

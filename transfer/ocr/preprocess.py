@@ -77,12 +77,19 @@ def _edge_contrast(small: np.ndarray, quad: np.ndarray) -> float:
         inside = (outer[:, 0] >= 0) & (outer[:, 0] < w) & (outer[:, 1] >= 0) & (outer[:, 1] < h)
         if inside.sum() < 6:
             # The page runs off the photo on this side: no evidence either way.
-            sides.append(20.0)
+            sides.append(float("nan"))
             continue
         vin = small[inner[inside, 1], inner[inside, 0]].astype(np.float32)
         vout = small[outer[inside, 1], outer[inside, 0]].astype(np.float32)
         sides.append(float(np.median(vin - vout)))
-    return min(sides)
+    seen = [v for v in sides if v == v]
+    if len(seen) < 2:
+        # Mostly off the photo: only believe it if what it holds looks like
+        # paper (bright), not a desk or a wall filling the frame.
+        mask = np.zeros(small.shape, np.uint8)
+        cv2.fillConvexPoly(mask, quad.astype(np.int32), 255)
+        return 20.0 if float(np.median(small[mask > 0])) >= 110 else 0.0
+    return min(seen)
 
 
 def _brighter_inside(small: np.ndarray, quad: np.ndarray) -> bool:
