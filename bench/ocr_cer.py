@@ -63,7 +63,9 @@ def baseline(path: str) -> tuple[str, float]:
 
     base = load_baseline()
     t0 = time.perf_counter()
-    rgb = cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB)
+    bgr = cv2.imread(path)
+    assert bgr is not None, path
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     img = base.preprocess(rgb, "crop+gray+flat+unline")
     text = pytesseract.image_to_string(img, lang="jpn", config="--psm 4")
     return text, time.perf_counter() - t0
@@ -93,7 +95,9 @@ def main() -> None:
             cer = statistics.mean(m["cer"] for m in ms)
             rec = statistics.mean(m["bag_recall"] for m in ms)
             prec = statistics.mean(m["bag_prec"] for m in ms)
-            print(f"  {layout:7s} n={len(ms):3d}  CER {cer:.3f}  recall {rec:.3f}  precision {prec:.3f}")
+            print(
+                f"  {layout:7s} n={len(ms):3d}  CER {cer:.3f}  recall {rec:.3f}  precision {prec:.3f}"
+            )
         secs = statistics.median(s for _, s in results)
         print(f"  median {secs:.2f} s/page ({a.jobs} processes)")
 
