@@ -96,7 +96,8 @@ def main() -> None:
             rec = statistics.mean(m["bag_recall"] for m in ms)
             prec = statistics.mean(m["bag_prec"] for m in ms)
             print(
-                f"  {layout:7s} n={len(ms):3d}  CER {cer:.3f}  recall {rec:.3f}  precision {prec:.3f}"
+                f"  {layout:7s} n={len(ms):3d}  CER {cer:.3f}  "
+                f"recall {rec:.3f}  precision {prec:.3f}"
             )
         secs = statistics.median(s for _, s in results)
         print(f"  median {secs:.2f} s/page ({a.jobs} processes)")
