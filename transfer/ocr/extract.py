@@ -243,7 +243,7 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
     # "認知症円立度:M": inside a line, a misread label still ends in a colon.
     for si, seg in enumerate(segments):
         covered = [(h.start, h.end) for h in hits if h.seg == si]
-        for m in re.finditer(r"([^\s:：、,。]{3,14})\s*[:：]", seg.text):
+        for m in re.finditer(r"([^\s:：、,。]{2,14})\s*[:：]", seg.text):
             if any(a < m.end(1) and m.start(1) < b for a, b in covered):
                 continue
             chunk = m[1]
@@ -418,6 +418,8 @@ def _following(
             break
         if plain[0] in SECTION_OPEN:
             break
+        if h.section is False and re.match(r"[^:：]{1,8}[:：]", plain) and not h.field == "vitals":
+            break  # "上:治医:…": a label line whose label OCR garbled
         # In a table the continuation sits under the value, not under the label.
         if value_x is not None and s.box[0] < value_x - 2.5 * max(s.box[3], 10):
             break
