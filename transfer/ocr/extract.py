@@ -418,7 +418,7 @@ def _following(
             break
         if plain[0] in SECTION_OPEN:
             break
-        if h.section is False and re.match(r"[^:：]{1,8}[:：]", plain) and not h.field == "vitals":
+        if not h.section and h.field != "vitals" and re.match(r"[^:：]{1,8}[:：]", plain):
             break  # "上:治医:…": a label line whose label OCR garbled
         # In a table the continuation sits under the value, not under the label.
         if value_x is not None and s.box[0] < value_x - 2.5 * max(s.box[3], 10):
