@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing on a Debian machine, idempotently:
 #   - Tesseract with Japanese data, python3-venv (apt)
+#   - with --browser: Chromium and the fonts tests draw sheets with (apt)
 #   - a Redis server if none answers on REDIS_URL's host (apt, then started)
 #   - the Python environment in .venv from the hashed lock
 # Usage: scripts/bootstrap.sh [--postgres] [--browser]
@@ -85,6 +86,9 @@ fi
 if [ $want_browser = 1 ]; then
   # libatomic1: the Node.js driver inside the playwright wheel links it.
   apt_install chromium fonts-noto-cjk libatomic1
+  # The fonts ../shared/sheetgen draws test sheets with (print and
+  # handwriting); without them it falls back and the sheets differ.
+  apt_install fonts-ipaexfont fonts-klee fonts-seto
 fi
 
 # --- Python environment from the hashed lock; reinstalled when the lock changes.
