@@ -787,6 +787,11 @@ def extract(
         if path not in found or f.score > found[path].score:
             found[path] = f
 
+    def put_all(parsed: dict[str, Found], conf: float) -> None:
+        # A value is no surer than the weakest character it was read from.
+        for path, f in parsed.items():
+            put(path, Found(f.value, min(f.score, conf), f.box))
+
     def first(field: str) -> Value | None:
         # An exactly printed label outranks a misread one, then reading order.
         vs = [v for h, v in ordered if h.field == field and not h.fuzzy] or [
@@ -798,8 +803,7 @@ def extract(
         iso, p = nz.parse_date(v.text)
         put("written_date", Found(iso, min(p, v.conf), v.box))
     if v := first("name"):
-        for k, f in parse_name_block(v).items():
-            put(k, Found(f.value, min(f.score, v.conf), f.box))
+        put_all(parse_name_block(v), v.conf)
     if v := first("name_kana"):
         kana = nz.to_katakana(clean_text(v.text))
         ok = bool(re.fullmatch(r"[ァ-ヺー ]+", kana))
@@ -826,14 +830,12 @@ def extract(
                 v = Value(text, v.box, min(v.conf, 0.6), [text])
             else:
                 v = Value(rest, v.box, 0.0, [rest])
-        for k, f in parse_birth(v, today_iso).items():
-            put(k, Found(f.value, min(f.score, v.conf), f.box))
+        put_all(parse_birth(v, today_iso), v.conf)
     if v := first("age"):
         age, p = nz.parse_age(v.text)
         put("age", Found(age, min(p, v.conf), v.box))
     if v := first("address"):
-        for k, f in parse_address(v).items():
-            put(k, Found(f.value, min(f.score, v.conf), f.box))
+        put_all(parse_address(v), v.conf)
     if v := first("facility_name"):
         rest, phone = split_phone(nz.nfkc(v.text))
         name = clean_text(re.sub(r"(TEL|Tel|tel|電話|☎)\s*[:：]?\s*$", "", rest))
@@ -844,8 +846,7 @@ def extract(
     if v := first("clinic_name"):
         put("clinic_name", Found(clean_text(v.text), min(0.9, v.conf), v.box))
     if v := first("primary_physician"):
-        for k, f in parse_physician(v, has_clinic_label=has_clinic).items():
-            put(k, Found(f.value, min(f.score, v.conf), f.box))
+        put_all(parse_physician(v, has_clinic_label=has_clinic), v.conf)
     if v := first("diagnoses"):
         items = [clean_text(x) for x in nz.split_list(squash(v.text))]
         put("diagnoses", Found([x for x in items if x], v.conf, v.box))
@@ -921,8 +922,7 @@ def extract(
         # the option list is not a wish.
         if re.fullmatch(r"[有無・･\s()（）]*", squash(v.text)):
             continue
-        for k, f in parse_directive(v).items():
-            put(k, Found(f.value, min(f.score, v.conf), f.box))
+        put_all(parse_directive(v), v.conf)
     # Values recognisable by their shape alone, for labels OCR could not read.
     for seg in segments:
         text = squash(seg.text).replace(" ", "")
@@ -945,8 +945,7 @@ def extract(
             for k, f in parse_directive(Value(seg.text, seg_box, conf, [seg.text])).items():
                 put(k, Found(f.value, min(f.score, conf, 0.8), seg_box))
     if v := first("key_person"):
-        for k, f in parse_key_person(v).items():
-            put(k, Found(f.value, min(f.score, v.conf), f.box))
+        put_all(parse_key_person(v), v.conf)
     if v := first("notes"):
         put("notes", Found(clean_text(v.text), min(0.9, v.conf), v.box))
     # A bare phone label belongs to what was printed just before it: the
