@@ -15,7 +15,6 @@ import cv2
 import numpy as np
 
 from .recognise import Char, Segment, run_tesseract, segments_from_data
-from .types import Box
 
 MIN_CELLS = 6  # fewer closed boxes than this is not a table
 INSET = 3  # pixels trimmed inside a cell so its border does not print
@@ -169,7 +168,3 @@ def _to_page(
         out.append(seg)
     out.sort(key=lambda s: (s.line, s.box[0]))
     return out
-
-
-def box_of(cell: Cell) -> Box:
-    return (cell.x, cell.y, cell.w, cell.h)

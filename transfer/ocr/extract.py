@@ -153,7 +153,8 @@ class Value:
     lines: list[str]  # the value's lines (medications: one per line)
 
 
-def _label_pattern() -> re.Pattern[str]:
+def _label_pattern() -> tuple[re.Pattern[str], list[str]]:
+    """One regex for every label (longest first) and the field of each group."""
     alternatives: list[tuple[str, str]] = []
     for field, labels in LABELS.items():
         for label in labels:
@@ -164,12 +165,10 @@ def _label_pattern() -> re.Pattern[str]:
     for label, _field in alternatives:
         body = r"\s*".join(re.escape(ch) for ch in label)
         parts.append(f"(?P<f{len(parts)}>{body})")
-    _LABEL_FIELDS.extend(f for _, f in alternatives)
-    return re.compile("|".join(parts))
+    return re.compile("|".join(parts)), [f for _, f in alternatives]
 
 
-_LABEL_FIELDS: list[str] = []
-LABEL_RE = _label_pattern()
+LABEL_RE, _LABEL_FIELDS = _label_pattern()
 
 
 def find_labels(segments: list[Segment]) -> list[Hit]:
@@ -276,14 +275,11 @@ def _strip_marks(text: str) -> str:
     return text.strip().lstrip(":：").strip().lstrip(SECTION_CLOSE).strip().lstrip(":：").strip()
 
 
-def values_for(
-    segments: list[Segment], hits: list[Hit]
-) -> tuple[dict[str, list[Value]], list[tuple[Hit, Value]]]:
+def values_for(segments: list[Segment], hits: list[Hit]) -> list[tuple[Hit, Value]]:
     """The value text after each label: to the next label, else the next segments."""
     by_seg: dict[int, list[Hit]] = {}
     for h in hits:
         by_seg.setdefault(h.seg, []).append(h)
-    out: dict[str, list[Value]] = {}
     ordered: list[tuple[Hit, Value]] = []
     skip_next: set[int] = set()
     for h in hits:
@@ -325,9 +321,8 @@ def values_for(
             conf=min(p[2] for p in parts),
             lines=lines,
         )
-        out.setdefault(h.field, []).append(value)
         ordered.append((h, value))
-    return out, ordered
+    return ordered
 
 
 def _union(boxes: list[Box]) -> Box | None:
@@ -775,7 +770,10 @@ def extract(
     """
     marks = marks or {}
     hits = find_labels(segments)
-    values, ordered = values_for(segments, hits)
+    ordered = values_for(segments, hits)
+    values: dict[str, list[Value]] = {}
+    for hit, read in ordered:
+        values.setdefault(hit.field, []).append(read)
     found: dict[str, Found] = {}
 
     def put(path: str, f: Found | None) -> None:
