@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from transfer.ocr import FIELD_PATHS, Quality, extract_page
 from transfer.ocr.calibrate import GREEN_BOUND, _table, calibrated, shown
+from transfer.ocr.extract import Found, _check_age
 from transfer.ocr.image import load_photo
 from transfer.ocr.preprocess import find_page, prepare
 
@@ -193,3 +194,26 @@ def test_a_photo_that_needs_a_retake_has_no_green_field() -> None:
     bad = Quality(ok=False, problems=["blurred"])
     for path in FIELD_PATHS:
         assert calibrated(path, 1.0, layout="table", page_conf=1.0, quality=bad) < 0.9
+
+
+def test_it_distrusts_an_age_that_disagrees_with_the_birth_date() -> None:
+    found = {
+        "birth_date": Found("1938-04-12", 0.95, None),
+        "written_date": Found("2024-02-12", 0.95, None),
+        "age": Found(58, 0.95, None),  # 85 on the written date: one of them is misread
+    }
+
+    _check_age(found)
+
+    assert found["age"].score <= 0.3 and found["birth_date"].score <= 0.3
+
+
+def test_it_derives_a_missing_age_from_the_two_dates_without_certainty() -> None:
+    found = {
+        "birth_date": Found("1938-04-12", 0.95, None),
+        "written_date": Found("2024-04-12", 0.95, None),
+    }
+
+    _check_age(found)
+
+    assert found["age"].value == 86 and found["age"].score <= 0.6

@@ -994,7 +994,33 @@ def extract(
                     date_box, conf = seg.span(0, len(seg.text))
                     put("written_date", Found(iso, min(p, conf, 0.95), date_box))
                     break
+    _check_age(found)
     return found
+
+
+def _check_age(found: dict[str, Found]) -> None:
+    """Age against birth date: the age printed is the age on the written date.
+
+    When both are read and disagree, one of them is misread and neither is to
+    be trusted without a look; when only the age is missing it follows from
+    the two dates (never surer than they are, and not shown as certain).
+    """
+    birth, written = found.get("birth_date"), found.get("written_date")
+    if birth is None or written is None:
+        return
+    try:
+        expected = nz.age_at(str(birth.value), str(written.value))
+    except ValueError:
+        return
+    if not 0 <= expected <= 130:
+        birth.score = min(birth.score, 0.3)
+        return
+    age = found.get("age")
+    if age is None:
+        found["age"] = Found(expected, min(birth.score, written.score, 0.6), birth.box)
+    elif age.value != expected:
+        age.score = min(age.score, 0.3)
+        birth.score = min(birth.score, 0.3)
 
 
 VITAL_WORDS = {
