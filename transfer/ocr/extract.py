@@ -514,7 +514,11 @@ def parse_name_block(v: Value) -> dict[str, Found]:
     if sex and not re.search(r"男.*女|女.*男", text):
         out["sex"] = Found("male" if sex[1].startswith("男") else "female", 1.0, v.box)
         text = text[: sex.start()]
-    text = re.split(r"[(（]", text)[0]
+    if "name_kana" not in out and (after := re.search(r"様\s*([ァ-ヺー\s]{2,})[)）]", text)):
+        # The opening bracket lost: "石井文子様イシイフミコ)".
+        out["name_kana"] = Found(clean_text(after[1]), 0.6, v.box)
+    # The honorific ends the name, whatever OCR made of what follows it.
+    text = re.split(r"[(（]|様(?=.)", text)[0]
     name = person_name(text)
     if name:
         # A name is a family and a given name: two runs of letters.
@@ -617,11 +621,23 @@ def parse_physician(v: Value, *, has_clinic_label: bool) -> dict[str, Found]:
     return out
 
 
+def _join_words(text: str) -> str:
+    """Narrow gaps inside Japanese words ("希望 しない") removed: phrases match."""
+    return re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", text)
+
+
+# The answer alone at the start of a DNAR row, its label read as the label
+# ("DNAR | 有。施設での看取りを希望。"): it is the decision, not the wish.
+LEAD_ANSWER = re.compile(r"(同意あり|あり|有り?|なし|無し?)(?:[。、,.]|\s+|$)")
+
+
 def parse_directive(v: Value) -> dict[str, Found]:
     """DNAR yes/no and the wish in words, from one block of text."""
     out: dict[str, Found] = {}
-    text = clean_text(v.text)
-    dnar, p, rest = parse_dnar_text(text)
+    raw = clean_text(v.text)
+    dnar, p, rest = parse_dnar_text(_join_words(raw))
+    if dnar is None and (lead := LEAD_ANSWER.match(raw)):
+        dnar, p, rest = lead[1][0] in "同あ有", 0.8, _join_words(raw[lead.end() :])
     if dnar is not None:
         out["dnar"] = Found(dnar, p, v.box)
     rest = rest.strip(" 、。,")
@@ -670,6 +686,13 @@ def strip_onset_prefix(text: str) -> tuple[str, str | None]:
     )
     if m and re.search(r"\d+\s*(?:年|/|月)", m[1]):
         return text[m.end() :], m[1]
+    # A time misread ("15叶40分頃(発症)、"): still a when-clause, not the
+    # illness; too garbled to be trusted as the onset time.
+    m = re.match(
+        r"^\s*[^、。]{0,40}?\d[^、。]{0,3}(?:頃|分)\s*[(（][^)）]{0,12}[)）]\s*[、,.]*\s*", text
+    )
+    if m:
+        return text[m.end() :], None
     return text, None
 
 

@@ -1,0 +1,65 @@
+"""Extraction rules on recognised text (no image): what a label's value means."""
+
+from __future__ import annotations
+
+import pytest
+
+from transfer.ocr.extract import Value, parse_directive, parse_name_block, strip_onset_prefix
+
+
+def value(text: str) -> Value:
+    return Value(text, (0, 0, 10, 10), 0.9, [text])
+
+
+@pytest.mark.parametrize(
+    ("text", "dnar", "wish"),
+    [
+        ("有。 施設での看取りを希望", True, "施設での看取りを希望"),
+        ("なし。 救急搬送・入院治療を希望", False, "救急搬送・入院治療を希望"),
+        ("無 積極的な治療を希望", False, "積極的な治療を希望"),
+        ("同意あり", True, None),
+        (
+            "心肺蘇生を希望 しない(DNAR) DNAR同意書あり(家族署名済み)",
+            True,
+            "DNAR同意書あり(家族署名済み)",
+        ),
+    ],
+)
+def test_it_keeps_the_dnar_answer_out_of_the_wish(text: str, dnar: bool, wish: str | None) -> None:
+    out = parse_directive(value(text))
+
+    assert out["dnar"].value is dnar
+    assert (out["advance_directive"].value if "advance_directive" in out else None) == wish
+
+
+def test_it_does_not_take_a_wish_that_starts_otherwise_for_an_answer() -> None:
+    out = parse_directive(value("ありのままの生活を希望"))
+
+    assert "dnar" not in out
+    assert out["advance_directive"].value == "ありのままの生活を希望"
+
+
+def test_it_drops_a_garbled_when_clause_from_the_illness_without_guessing_the_time() -> None:
+    rest, onset = strip_onset_prefix("2024年9月27日15 叶40分頃(発症)、胸部痛を訴え、冷汗あり。")
+
+    assert rest == "胸部痛を訴え、冷汗あり。"
+    assert onset is None
+
+
+def test_it_still_reads_a_clean_when_clause_as_the_onset() -> None:
+    rest, onset = strip_onset_prefix("令和7年4月13日 18時20分頃(最終健常確認)、冷汗あり")
+
+    assert rest == "冷汗あり" and onset is not None and "18時20分" in onset
+
+
+def test_it_leaves_an_illness_without_a_when_clause_alone() -> None:
+    assert strip_onset_prefix("嘔吐3回、腹痛の訴えあり。") == ("嘔吐3回、腹痛の訴えあり。", None)
+
+
+def test_it_ends_a_name_at_the_honorific_when_the_bracket_was_lost() -> None:
+    out = parse_name_block(value("石井 文子 様イシイ フミコ) 女性"))
+
+    assert out["name"].value.replace(" ", "") == "石井文子"
+    assert out["name_kana"].value.replace(" ", "") == "イシイフミコ"
+    assert out["name_kana"].score < 0.9
+    assert out["sex"].value == "female"
