@@ -930,8 +930,11 @@ def extract(
             put("care_level", Found(level, min(0.6, v.conf), v.box))
     if v := first("dementia_level"):
         level, p = nz.parse_dementia_level(clean_text(v.text))
-        if level is None and re.fullmatch(r"[Il1|]*[ab]", clean_text(v.text).replace(" ", "")):
-            level, p = "Ⅰ", 0.1  # strokes missing: the image count decides (pipeline)
+        if level is None and re.fullmatch(
+            r"[A-Za-z1|!\[\]]{0,3}[ab]", clean_text(v.text).replace(" ", "")
+        ):
+            # A numeral misread ("Tb", "Ib"): the image count decides (pipeline).
+            level, p = "Ⅰ", 0.1
         put("dementia_level", Found(level, min(p, v.conf), v.box, clean_text(v.text)))
     if v := first("adl"):
         put("adl", Found(clean_text(v.text), min(0.9, v.conf), v.box))

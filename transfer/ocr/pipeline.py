@@ -83,6 +83,10 @@ def _recount_dementia_numeral(gray: np.ndarray, found: dict[str, Found]) -> None
     level = roman_level(f.text or str(f.value), count_bars(gray, f.box))
     if level is not None and level != f.value:
         found["dementia_level"] = Found(level, min(f.score, 0.7), f.box)
+    elif level is None and f.score <= 0.1:
+        # The text alone was no numeral and the strokes do not tell either:
+        # a guess would only mislead.
+        del found["dementia_level"]
 
 
 def _clip(box: Box, width: int, height: int) -> Box | None:
