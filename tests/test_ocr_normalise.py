@@ -1053,3 +1053,14 @@ def test_it_keeps_plausibility_within_zero_and_one(parse: Parser, raw: str) -> N
     value, p = parse(raw)
     assert value is not None
     assert 0.0 < p < 1.0
+
+
+@pytest.mark.parametrize("text", ["2024704/20", "2024/04720", "記入日 2024104/20"])
+def test_it_repairs_a_slash_read_as_a_digit_at_lower_plausibility(text: str) -> None:
+    iso, p = n.parse_date(text)
+
+    assert iso == "2024-04-20" and 0 < p < 0.9
+
+
+def test_it_does_not_repair_a_date_whose_digits_run_on() -> None:
+    assert n.parse_date("20247047200") == (None, 0.0)

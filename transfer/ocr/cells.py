@@ -129,6 +129,7 @@ def _to_page(
 ) -> list[Segment]:
     """Move stacked segments back onto the page and order them by table row."""
     located: list[tuple[tuple[int, int, int], Segment]] = []
+    table_top = min(c.y for c in cells)
     for seg in segments:
         cy = seg.box[1] + seg.box[3] / 2
         piece = next((p for p in placed if p[0] - GAP / 2 <= cy < p[1] + GAP / 2), None)
@@ -142,7 +143,10 @@ def _to_page(
         moved = Segment(chars, seg.line)
         moved.cell = cell
         if cell is None:
-            key = (-1 if dy <= 0 else 10_000, seg.box[1] + dy, seg.box[0] + dx)
+            # A strip's place is where it lies on the page, above or below
+            # the table (its offset in the stack says nothing about that).
+            page_y = seg.box[1] + dy
+            key = (-1 if page_y < table_top else 10_000, page_y, seg.box[0] + dx)
         else:
             key = (cells[cell].row, seg.box[1] + dy, cells[cell].x)
         located.append((key, moved))

@@ -370,6 +370,11 @@ def _prep_date(s: str) -> tuple[str, bool]:
     return re.sub(r"\s*([./\-])\s*(?=\d)", r"\1", fixed), repaired
 
 
+_RE_SLASH_AS_DIGIT = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})(?:[71](\d{2})/|/(\d{2})[71])(\d{2})(?!\d)"
+)
+
+
 def parse_date(s: str, *, today: date | None = None) -> Parsed[str]:
     """A date (Japanese era or western) as ISO ``YYYY-MM-DD``.
 
@@ -389,9 +394,14 @@ def parse_date(s: str, *, today: date | None = None) -> Parsed[str]:
         # once the text has no other reading, hence a second pass.
         joined = re.sub(r"(?<=\d) +(?=\d)", "", text)
         hit = _find_date(joined, today) if joined != text else None
-        if hit is None or hit[0] is None:
-            return NOTHING
         factor *= 0.9
+        if hit is None or hit[0] is None:
+            # One slash of a western date read as a 7 or 1 ("2024704/20").
+            slashed = _RE_SLASH_AS_DIGIT.sub(lambda m: f"{m[1]}/{m[2] or m[3]}/{m[4]}", joined)
+            hit = _find_date(slashed, today) if slashed != joined else None
+            if hit is None or hit[0] is None:
+                return NOTHING
+            factor *= _REPAIR
     p = hit[1] * factor
     return hit[0].isoformat(), round(p, 3)
 
