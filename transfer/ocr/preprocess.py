@@ -56,7 +56,7 @@ def _order(quad: np.ndarray) -> np.ndarray:
     )
 
 
-def _edge_contrast(small: np.ndarray, quad: np.ndarray) -> float:
+def _edge_contrast(small: np.ndarray, quad: np.ndarray) -> tuple[float, int]:
     """How much brighter the quad's inner rim is than its outer rim.
 
     A real page edge is a step from paper to desk all the way round; a quad
@@ -88,8 +88,8 @@ def _edge_contrast(small: np.ndarray, quad: np.ndarray) -> float:
         # paper (bright), not a desk or a wall filling the frame.
         mask = np.zeros(small.shape, np.uint8)
         cv2.fillConvexPoly(mask, quad.astype(np.int32), 255)
-        return 20.0 if float(np.median(small[mask > 0])) >= 110 else 0.0
-    return min(seen)
+        return (20.0 if float(np.median(small[mask > 0])) >= 110 else 0.0), len(seen)
+    return min(seen), len(seen)
 
 
 def _brighter_inside(small: np.ndarray, quad: np.ndarray) -> bool:
@@ -154,10 +154,13 @@ def find_page(gray: np.ndarray) -> np.ndarray | None:
             # are boxes printed on the sheet.
             if a < 0.2 * area:
                 continue
-            contrast = _edge_contrast(small, quad)
+            contrast, seen = _edge_contrast(small, quad)
             if contrast < 8 or not _brighter_inside(small, quad):
                 continue
-            score = contrast * (a / area) ** 0.5
+            # A side off the photo is no evidence: a quad seen all round
+            # outranks one that runs off the frame (a shadow's edge, say)
+            # unless its edges are much weaker.
+            score = contrast * (a / area) ** 0.5 * (seen / 4) ** 0.5
             if best is None or score > best[0]:
                 best = (score, quad / scale)
     return None if best is None else best[1]
