@@ -6,6 +6,7 @@ truth, including where the page corners are in the photo.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 from typing import Any
@@ -49,6 +50,34 @@ def test_it_finds_the_page_corners_within_a_few_pixels(stem: str) -> None:
 
     found = find_page(gray)
 
+    assert found is not None
+    assert float(np.abs(found - expected).max()) < 25
+
+
+def _generated(seed: int) -> tuple[bytes, dict[str, Any]]:
+    """One sheet from sheetgen, as the calibration set generates it."""
+    path = shared_dir() / "sheetgen" / "sheetgen.py"
+    spec = importlib.util.spec_from_file_location("sheetgen_for_tests", path)
+    assert spec and spec.loader
+    sheetgen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sheetgen)
+    jpg, gt, _ = sheetgen.generate_sample(
+        seed, sheetgen.FontBank(), "dev", opts={"severity": (0.0, 1.0)}
+    )
+    return jpg, gt
+
+
+@pytest.mark.parametrize("seed", [1143, 1155])
+def test_it_does_not_take_a_cast_shadow_for_the_page_edge(seed: int) -> None:
+    """A shadow across the sheet split it in two; the half running off the
+    photo (no edge to judge there) won over the page seen all round."""
+    jpg, gt = _generated(seed)
+    gray = cv2.cvtColor(load_photo(jpg), cv2.COLOR_RGB2GRAY)
+    expected = np.array(gt["meta"]["photo"]["page_quad"], np.float32)
+
+    found = find_page(gray)
+
+    assert "shadow" in gt["meta"]["photo"]
     assert found is not None
     assert float(np.abs(found - expected).max()) < 25
 
