@@ -63,3 +63,11 @@ def test_it_ends_a_name_at_the_honorific_when_the_bracket_was_lost() -> None:
     assert out["name_kana"].value.replace(" ", "") == "イシイフミコ"
     assert out["name_kana"].score < 0.9
     assert out["sex"].value == "female"
+
+
+def test_it_reads_spo2_written_in_lower_case() -> None:
+    from transfer.ocr.extract import parse_vitals
+
+    out = parse_vitals("体温 35.7℃ spo2 94% 呼吸 30回/分", None, 0.9)
+
+    assert out["vitals.spo2"].value == 94

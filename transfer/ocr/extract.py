@@ -735,7 +735,7 @@ VITAL_PATTERNS: dict[str, re.Pattern[str]] = {
     "heart_rate": re.compile(
         r"(?:脈拍数?|心拍数?|HR|PR|(?<![A-Za-z])P)\s*[:：]?\s*(\d{2,3})(?!\d|\s*[/／.]\s*\d)"
     ),
-    "spo2": re.compile(r"(?:Sp\s*[O0o〇]\s*2|SPO2|SP02)\s*[:：]?\s*(\d{2,4}\s*%?)"),
+    "spo2": re.compile(r"(?:[Ss][Pp]\s*[O0o〇]\s*2)\s*[:：]?\s*(\d{2,4}\s*%?)"),
     "resp_rate": re.compile(
         r"(?:呼吸数?|RR|(?<![A-Za-z])R)\s*[:：]?\s*(\d{1,2})(?!\d|\s*[/／.]\s*\d)"
     ),
