@@ -5,7 +5,7 @@ Runs ``extract_page`` (through the ``extract_sheet`` command's workers) over
 2. a fresh held-out set of 120 sheets, seeds 5000-5119, full severity range
    (0..1), the generator's default layout mix, generated once into
    ``var/bench/ocr-fresh`` with ``../shared/sheetgen/sheetgen.py``.
-   Seeds 1000-1299 are the rules and calibration set; 5000+ stay unseen
+   Seeds 1000-1899 are the rules and calibration set; 5000+ stay unseen
    by tuning, so the fresh figures are the honest ones.
 
 and scores the predictions with sheetgen's ``score.py`` (its ``score()``).

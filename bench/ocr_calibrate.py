@@ -1,8 +1,8 @@
 """Fit transfer/ocr/calibration.json: raw field scores → confidence lower bounds.
 
-    .venv/bin/python bench/ocr_calibrate.py [--seeds 1000-1299] [--jobs 2]
+    .venv/bin/python bench/ocr_calibrate.py [--seeds 1000-1899] [--jobs 2]
 
-1. Generates the calibration set with ../shared/sheetgen (seeds 1000-1299 by
+1. Generates the calibration set with ../shared/sheetgen (seeds 1000-1899 by
    default, full severity range; these seeds are neither the dev set 0-29
    nor the held-out bench set 5000+), once, into var/bench/ocr-calib.
 2. Extracts every sheet (the extract_sheet command's workers) and compares
@@ -25,6 +25,7 @@ import importlib.util
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -112,32 +113,51 @@ def fit(readings: list[tuple[float | None, bool]]) -> dict[str, Any]:
     }
 
 
-def ensure_set(seeds: str) -> Path:
-    if (CALIB_DIR / "manifest.jsonl").exists():
-        return CALIB_DIR
-    CALIB_DIR.parent.mkdir(parents=True, exist_ok=True)
-    print(f"generating calibration sheets {seeds} into {CALIB_DIR} ...", flush=True)
-    subprocess.run(
-        [
-            sys.executable,
-            str(shared_dir() / "sheetgen" / "sheetgen.py"),
-            "generate",
-            "--out",
-            str(CALIB_DIR),
-            "--seeds",
-            seeds,
-            "--severity",
-            "0,1",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return CALIB_DIR
+def seed_range(seeds: str) -> list[int]:
+    lo, _, hi = seeds.partition("-")
+    return list(range(int(lo), int(hi or lo) + 1))
+
+
+def ensure_set(seeds: str) -> list[Path]:
+    """The calibration photos for these seeds, generating the missing ones once.
+
+    A range grown later (1000-1299, then 1000-1899) only generates the new
+    seeds, into a side directory that is then moved in with its manifest lines.
+    """
+    wanted = seed_range(seeds)
+    CALIB_DIR.mkdir(parents=True, exist_ok=True)
+    missing = [n for n in wanted if not (CALIB_DIR / f"sheet_{n:05d}.json").exists()]
+    if missing:
+        side = CALIB_DIR.parent / "ocr-calib-new"
+        shutil.rmtree(side, ignore_errors=True)
+        print(f"generating {len(missing)} calibration sheets into {CALIB_DIR} ...", flush=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(shared_dir() / "sheetgen" / "sheetgen.py"),
+                "generate",
+                "--out",
+                str(side),
+                "--seeds",
+                ",".join(str(n) for n in missing),
+                "--severity",
+                "0,1",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        with (CALIB_DIR / "manifest.jsonl").open("a", encoding="utf-8") as manifest:
+            manifest.write((side / "manifest.jsonl").read_text(encoding="utf-8"))
+        for f in side.iterdir():
+            if f.name != "manifest.jsonl":
+                f.replace(CALIB_DIR / f.name)
+        shutil.rmtree(side)
+    return [CALIB_DIR / f"sheet_{n:05d}.jpg" for n in wanted]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", default="1000-1299")
+    ap.add_argument("--seeds", default="1000-1899")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--reuse", action="store_true", help="score existing predictions only")
     a = ap.parse_args()
@@ -148,8 +168,7 @@ def main() -> None:
     from transfer.management.commands.extract_sheet import extract_files, write_outcome
     from transfer.ocr.calibrate import band
 
-    data = ensure_set(a.seeds)
-    images = sorted(data.glob("*.jpg"))
+    images = ensure_set(a.seeds)
     if not a.reuse:
         PRED_DIR.mkdir(parents=True, exist_ok=True)
         for outcome in extract_files(images, jobs=a.jobs):

@@ -1064,3 +1064,12 @@ def test_it_repairs_a_slash_read_as_a_digit_at_lower_plausibility(text: str) -> 
 
 def test_it_does_not_repair_a_date_whose_digits_run_on() -> None:
     assert n.parse_date("20247047200") == (None, 0.0)
+
+
+@pytest.mark.parametrize("text", ["IM", "NM", "NV"])
+def test_it_reads_a_iv_whose_v_was_misread_as_iv_without_certainty(text: str) -> None:
+    assert n.parse_dementia_level(text) == ("Ⅳ", 0.4)
+
+
+def test_it_still_reads_m_alone_as_m() -> None:
+    assert n.parse_dementia_level("M") == ("M", 1.0)

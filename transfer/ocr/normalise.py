@@ -1071,6 +1071,9 @@ def parse_dementia_level(s: str) -> Parsed[str]:
         return "自立", 1.0
     if text == "M":
         return "M", 1.0
+    if re.fullmatch(r"[IiLl1|!N][MWY]|N[Vv]", text):
+        # Ⅳ's V read as M (or the whole numeral as N+M): "IM", "NM".
+        return "Ⅳ", 0.4
     roman = re.fullmatch(r"([IiLl1|!皿川]+)([Vv])?([abAB])?", text)
     arabic = re.fullmatch(r"([1-4])([abAB])?", text)
     if roman is not None:

@@ -13,6 +13,7 @@ from .cells import read_table
 from .extract import Found, extract
 from .image import load_photo
 from .marks import read_marks
+from .normalise import parse_dementia_level
 from .preprocess import prepare
 from .recognise import Segment, run_tesseract, segments_from_data
 from .roman import count_bars, roman_level
@@ -83,7 +84,7 @@ def _recount_dementia_numeral(gray: np.ndarray, found: dict[str, Found]) -> None
     level = roman_level(f.text or str(f.value), count_bars(gray, f.box))
     if level is not None and level != f.value:
         found["dementia_level"] = Found(level, min(f.score, 0.7), f.box)
-    elif level is None and f.score <= 0.1:
+    elif level is None and parse_dementia_level(f.text or "")[0] is None:
         # The text alone was no numeral and the strokes do not tell either:
         # a guess would only mislead.
         del found["dementia_level"]
