@@ -246,3 +246,16 @@ def test_it_derives_a_missing_age_from_the_two_dates_without_certainty() -> None
     _check_age(found)
 
     assert found["age"].value == 86 and found["age"].score <= 0.6
+
+
+def test_it_fails_clearly_when_a_tesseract_model_is_missing(settings: Any) -> None:
+    """A machine without the traineddata: an engine error, not a "timeout"."""
+    from transfer.ocr import OcrFailed
+
+    settings.KAKEHASHI_OCR_LANG = "no_such_model"
+    settings.KAKEHASHI_OCR_CELL_LANG = "no_such_model"
+
+    with pytest.raises(OcrFailed) as failed:
+        extract_page(photo("sheet_00005"))
+
+    assert failed.value.code == "engine_error"

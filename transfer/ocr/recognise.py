@@ -88,12 +88,14 @@ def _tesseract_file(path: str, *, psm: int, config: str, lang: str | None) -> di
             timeout=settings.KAKEHASHI_OCR_TIMEOUT_SECONDS,
             output_type=pytesseract.Output.DICT,
         )
-    except RuntimeError as e:  # pytesseract raises RuntimeError on timeout
-        raise OcrFailed("文字認識が時間内に終わりませんでした", code="timeout") from e
+    # TesseractError is itself a RuntimeError, so it is caught first; a bare
+    # RuntimeError is pytesseract's timeout.
     except pytesseract.TesseractNotFoundError as e:
         raise OcrFailed("文字認識エンジンが見つかりません", code="engine_missing") from e
     except pytesseract.TesseractError as e:
         raise OcrFailed("文字認識に失敗しました", code="engine_error") from e
+    except RuntimeError as e:
+        raise OcrFailed("文字認識が時間内に終わりませんでした", code="timeout") from e
     return data
 
 
