@@ -245,7 +245,11 @@ SPECTACULAR_SETTINGS = {
 KAKEHASHI_PHOTO_MAX_BYTES = env_int("KAKEHASHI_PHOTO_MAX_BYTES", 15 * 1024 * 1024)
 KAKEHASHI_PHOTO_MAX_PIXELS = env_int("KAKEHASHI_PHOTO_MAX_PIXELS", 40_000_000)
 KAKEHASHI_INQUIRY_TIMEOUT_MINUTES = env_int("KAKEHASHI_INQUIRY_TIMEOUT_MINUTES", 15)
+# Tesseract models: Debian's jpn for pages read as lines of text, and its
+# Japanese script model for ruled forms read cell by cell, where it reads
+# table and handwriting-like fonts better (docs/benchmarks.md).
 KAKEHASHI_OCR_LANG = env_str("KAKEHASHI_OCR_LANG", "jpn")
+KAKEHASHI_OCR_CELL_LANG = env_str("KAKEHASHI_OCR_CELL_LANG", "Japanese")
 KAKEHASHI_OCR_TIMEOUT_SECONDS = env_int("KAKEHASHI_OCR_TIMEOUT_SECONDS", 60)
 # 2FA is installed (django-otp) but not enforced yet; flipping this on makes
 # pages, API and sockets demand a verified device.

@@ -38,7 +38,7 @@ apt_install() {
 
 PY=${PYTHON:-python3}
 if ! command -v "$PY" >/dev/null; then apt_install python3; fi
-apt_install tesseract-ocr tesseract-ocr-jpn python3-venv ca-certificates
+apt_install tesseract-ocr tesseract-ocr-jpn tesseract-ocr-script-jpan python3-venv ca-certificates
 
 # --- Redis: use the one at REDIS_URL, or start a local one.
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from django.conf import settings
 
 from .recognise import Char, Segment, run_tesseract, segments_from_data
 
@@ -118,7 +119,9 @@ def read_table(gray: np.ndarray, lines: np.ndarray) -> list[Segment] | None:
         stack[y : y + h, 10 : 10 + w] = img
         placed.append((y, y + h, px - 10, py - y, cell))
         y += h + GAP
-    segments = segments_from_data(run_tesseract(stack, psm=6))
+    segments = segments_from_data(
+        run_tesseract(stack, psm=6, lang=settings.KAKEHASHI_OCR_CELL_LANG)
+    )
     return _to_page(segments, placed, cells)
 
 
