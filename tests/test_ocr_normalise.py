@@ -1055,11 +1055,23 @@ def test_it_keeps_plausibility_within_zero_and_one(parse: Parser, raw: str) -> N
     assert 0.0 < p < 1.0
 
 
-@pytest.mark.parametrize("text", ["2024704/20", "2024/04720", "記入日 2024104/20"])
-def test_it_repairs_a_slash_read_as_a_digit_at_lower_plausibility(text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024704/20", "2024-04-20"),
+        ("2024/04720", "2024-04-20"),
+        ("記入日 2024104/20", "2024-04-20"),
+        ("2024710727", "2024-10-27"),  # both slashes read as 7
+        ("S25.11:22", "1950-11-22"),  # a dot read as a colon
+        ("隔和3 年(1928年)8月27 日( 満96 歳)", "1928-08-27"),  # era misread, year bracketed
+    ],
+)
+def test_it_repairs_garbled_separators_and_eras_at_lower_plausibility(
+    text: str, expected: str
+) -> None:
     iso, p = n.parse_date(text)
 
-    assert iso == "2024-04-20" and 0 < p < 0.9
+    assert iso == expected and 0 < p < 0.9
 
 
 def test_it_does_not_repair_a_date_whose_digits_run_on() -> None:

@@ -370,9 +370,29 @@ def _prep_date(s: str) -> tuple[str, bool]:
     return re.sub(r"\s*([./\-])\s*(?=\d)", r"\1", fixed), repaired
 
 
-_RE_SLASH_AS_DIGIT = re.compile(
-    r"(?<!\d)((?:19|20)\d{2})(?:[71](\d{2})/|/(\d{2})[71])(\d{2})(?!\d)"
+# Last-resort repairs of separators and eras OCR garbled, tried one by one
+# on a date that has no other reading:
+_DATE_REPAIRS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # the slashes of a western date read as 7 or 1: "2024704/20", "2024710727"
+    (re.compile(r"(?<!\d)((?:19|20)\d{2})[71/](\d{2})[71/](\d{2})(?!\d)"), r"\1/\2/\3"),
+    # a dot read as a colon or comma: "S25.11:22"
+    (re.compile(r"(?<=\d)[:;,](?=\d)"), "."),
+    # the era misread, its western year in brackets intact: "隔和3年(1928年)8月27日"
+    (
+        re.compile(r"\(\s*((?:18|19|20)\d{2})\s*年?\s*\)\s*(\d{1,2})\s*月\s*(\d{1,2})"),
+        r" \1年\2月\3",
+    ),
 )
+
+
+def _find_repaired_date(text: str, today: date | None) -> _DateHit | None:
+    for pattern, replacement in _DATE_REPAIRS:
+        repaired = pattern.sub(replacement, text)
+        if repaired != text:
+            hit = _find_date(repaired, today)
+            if hit is not None and hit[0] is not None:
+                return hit
+    return None
 
 
 def parse_date(s: str, *, today: date | None = None) -> Parsed[str]:
@@ -396,10 +416,8 @@ def parse_date(s: str, *, today: date | None = None) -> Parsed[str]:
         hit = _find_date(joined, today) if joined != text else None
         factor *= 0.9
         if hit is None or hit[0] is None:
-            # One slash of a western date read as a 7 or 1 ("2024704/20").
-            slashed = _RE_SLASH_AS_DIGIT.sub(lambda m: f"{m[1]}/{m[2] or m[3]}/{m[4]}", joined)
-            hit = _find_date(slashed, today) if slashed != joined else None
-            if hit is None or hit[0] is None:
+            hit = _find_repaired_date(joined, today)
+            if hit is None:
                 return NOTHING
             factor *= _REPAIR
     p = hit[1] * factor
