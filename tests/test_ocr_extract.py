@@ -71,3 +71,15 @@ def test_it_reads_spo2_written_in_lower_case() -> None:
     out = parse_vitals("体温 35.7℃ spo2 94% 呼吸 30回/分", None, 0.9)
 
     assert out["vitals.spo2"].value == 94
+
+
+def test_it_drops_a_misread_relation_glued_to_a_shared_family_name() -> None:
+    from transfer.ocr.extract import Found, _drop_glued_relation
+
+    patient = Found("田中富子", 0.9, None)
+
+    fixed = _drop_glued_relation(Found("張田中浩二", 0.9, None), patient)
+    kept = _drop_glued_relation(Found("佐藤浩二", 0.9, None), patient)
+
+    assert fixed.value == "田中浩二" and fixed.score <= 0.6
+    assert kept.value == "佐藤浩二" and kept.score == 0.9

@@ -605,6 +605,24 @@ def parse_key_person(v: Value) -> dict[str, Found]:
     return out
 
 
+def _drop_glued_relation(kp_name: Found, patient: Found) -> Found:
+    """ "姪 田中 浩二" read as "張田中浩二": the misread relation is glued in
+    front of a family name the patient shares. It is dropped from the name
+    (and not guessed as the relation)."""
+    # The family name: up to the space, else its first two letters (most
+    # Japanese family names have two).
+    spaced = str(patient.value).split(" ")
+    family = spaced[0] if len(spaced) > 1 else spaced[0][:2]
+    name = str(kp_name.value)
+    if len(family) < 2 or name.startswith(family):
+        return kp_name
+    at = name.replace(" ", "").find(family)
+    if at not in (1, 2):
+        return kp_name
+    rest = name.replace(" ", "")[at:]
+    return Found(rest, min(kp_name.score, 0.6), kp_name.box)
+
+
 def parse_physician(v: Value, *, has_clinic_label: bool) -> dict[str, Found]:
     """'林内科クリニック 林 健次 先生' → clinic and physician; or the name alone."""
     out: dict[str, Found] = {}
@@ -969,7 +987,10 @@ def extract(
             for k, f in parse_directive(Value(seg.text, seg_box, conf, [seg.text])).items():
                 put(k, Found(f.value, min(f.score, conf, 0.8), seg_box))
     if v := first("key_person"):
-        put_all(parse_key_person(v), v.conf)
+        kp = parse_key_person(v)
+        if "key_person.name" in kp and "key_person.relation" not in kp and "name" in found:
+            kp["key_person.name"] = _drop_glued_relation(kp["key_person.name"], found["name"])
+        put_all(kp, v.conf)
     if v := first("notes"):
         put("notes", Found(clean_text(v.text), min(0.9, v.conf), v.box))
     # A bare phone label belongs to what was printed just before it: the
