@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from transfer.ocr.extract import Value, parse_directive, parse_name_block, strip_onset_prefix
+from transfer.ocr.recognise import Char, Segment
 
 
 def value(text: str) -> Value:
@@ -83,3 +84,32 @@ def test_it_drops_a_misread_relation_glued_to_a_shared_family_name() -> None:
 
     assert fixed.value == "田中浩二" and fixed.score <= 0.6
     assert kept.value == "佐藤浩二" and kept.score == 0.9
+
+
+def _line(text: str, line: int) -> Segment:
+    return Segment([Char(ch, (20 * i, 40 * line, 18, 30), 0.95) for i, ch in enumerate(text)], line)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["LT LL", "岡本 伸也(次男)070-7029-6613"],  # table: the label misread
+        ["< キーパーゾン >", "夫 高橋 勝 様 TEL 070-9206-7964"],  # letter: relation first
+    ],
+)
+def test_it_finds_the_key_person_by_shape_when_the_label_was_misread(lines: list[str]) -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract([_line(t, i) for i, t in enumerate(lines)])
+
+    assert found["key_person.relation"].value in ("次男", "夫")
+    assert found["key_person.phone"].value.startswith("070-")
+    assert found["key_person.name"].score <= 0.7
+
+
+def test_it_does_not_take_a_phone_line_without_a_relation_for_the_key_person() -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract([_line("ケアハウス あおぞら TEL 086-446-2873", 0)])
+
+    assert "key_person.name" not in found

@@ -991,6 +991,20 @@ def extract(
         if "key_person.name" in kp and "key_person.relation" not in kp and "name" in found:
             kp["key_person.name"] = _drop_glued_relation(kp["key_person.name"], found["name"])
         put_all(kp, v.conf)
+    if "key_person.name" not in found:
+        # The label misread ("キーパーゾン", "LT LL"): a line with a relation
+        # and a phone number is the key person all the same.
+        for seg in segments:
+            text = nz.nfkc(seg.text)
+            if not PHONE_RE.search(text):
+                continue
+            bracketed = re.search(r"[(（]\s*(?:" + RELATION_RE + r")\s*[)）]", text)
+            leading = re.match(r"\s*(?:" + RELATION_RE + r")\s*\S+.*様", text)
+            if bracketed or leading:
+                seg_box, conf = seg.span(0, len(seg.text))
+                kp = parse_key_person(Value(seg.text, seg_box, conf, [seg.text]))
+                put_all(kp, min(conf, 0.7))
+                break
     if v := first("notes"):
         put("notes", Found(clean_text(v.text), min(0.9, v.conf), v.box))
     # A bare phone label belongs to what was printed just before it: the

@@ -420,8 +420,10 @@ def parse_date(s: str, *, today: date | None = None) -> Parsed[str]:
             if hit is None:
                 return NOTHING
             factor *= _REPAIR
-    p = hit[1] * factor
-    return hit[0].isoformat(), round(p, 3)
+    day = hit[0]
+    if day is None:
+        return NOTHING
+    return day.isoformat(), round(hit[1] * factor, 3)
 
 
 _RE_TIME = re.compile(
