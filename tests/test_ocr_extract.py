@@ -113,3 +113,12 @@ def test_it_does_not_take_a_phone_line_without_a_relation_for_the_key_person() -
     found = extract([_line("ケアハウス あおぞら TEL 086-446-2873", 0)])
 
     assert "key_person.name" not in found
+
+
+def test_it_takes_a_label_read_with_a_letter_too_many_as_the_whole_label() -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract([_line("キーパーソツン", 0), _line("松本健一(次男)", 1)])
+
+    assert found["key_person.name"].value == "松本健一"
+    assert found["key_person.relation"].value == "次男"

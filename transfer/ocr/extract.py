@@ -204,7 +204,7 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
         if si - 1 in label_only and segments[si - 1].line == seg.line:
             continue  # the value cell right of a label ("要介護度 | 要介護4")
         text = seg.text.replace(" ", "")
-        best: tuple[int, int, str, int] | None = None
+        best: tuple[int, int, int, str, int] | None = None
         for field, labels in LABELS.items():
             if field.startswith("_"):
                 continue
@@ -228,17 +228,19 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
                         # A junk first character costs nothing on a line
                         # that is only the label: a misread section marker.
                         d = _edit_distance(piece, label) + (skip if rest else 0)
-                        if d <= allowed and (
-                            best is None or (d, -len(label)) < (best[0], -best[1])
-                        ):
-                            best = (d, len(label), field, skip + len(label) + extra)
+                        # Equally close, the reading that takes the whole
+                        # line as the label wins: "キーパーソツン" is the label
+                        # with a letter too many, not "キーパーソツ" + "ン".
+                        key = (d, -len(label), 1 if rest else 0)
+                        if d <= allowed and (best is None or key < best[:3]):
+                            best = (*key, field, skip + len(label) + extra)
         if best is not None:
             # Map the end offset in the space-free text back onto seg.text.
             end, seen = 0, 0
-            while end < len(seg.text) and seen < best[3]:
+            while end < len(seg.text) and seen < best[4]:
                 seen += seg.text[end] != " "
                 end += 1
-            hits.append(Hit(best[2], si, 0, end, False, fuzzy=True))
+            hits.append(Hit(best[3], si, 0, end, False, fuzzy=True))
     # "認知症円立度:M": inside a line, a misread label still ends in a colon.
     for si, seg in enumerate(segments):
         covered = [(h.start, h.end) for h in hits if h.seg == si]
