@@ -147,3 +147,14 @@ def test_it_returns_nothing_when_no_option_is_marked() -> None:
     page = _blank_page(np.asarray(img, dtype=np.uint8).copy())
     segments = [_segment("性別", 20, 48, size, size), _segment("男・女", 150, 48, size, size)]
     assert "sex" not in read_marks(page, segments)
+
+
+def test_a_band_with_no_width_does_not_crash_the_worker() -> None:
+    """OpenCV's connected components segfault on an empty image; a label at
+    the right edge of the page gave one (seed 1628 of the calibration set)."""
+    from transfer.ocr.marks import _add_swallowed, _split_ink
+
+    glyphs, mark = _split_ink(np.zeros((80, 0), bool), 40.0, 29.0)
+
+    assert glyphs == [] and mark.shape == (80, 0)
+    assert _add_swallowed([], mark, 29.0, 40.0) == []

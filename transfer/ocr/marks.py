@@ -238,6 +238,10 @@ def _split_ink(ink: np.ndarray, cy: float, h: float) -> tuple[list[_Group], np.n
     A circle or tick leaves the text line; printed characters stay inside it.
     ``cy`` is in band coordinates.
     """
+    if ink.size == 0:
+        # A band with no width (the label at the page's right edge): OpenCV's
+        # connected components crash the process on an empty image.
+        return [], np.zeros(ink.shape, bool)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     top, bottom = cy - 0.8 * h, cy + 0.8 * h
     glyphs: list[_Group] = []
@@ -347,6 +351,8 @@ def _add_swallowed(words: list[_Group], mark: np.ndarray, h: float, cy: float) -
     A circle component around a swallowed word has ink in its middle (the
     word) and clear paper between the word and the circle's sides.
     """
+    if mark.size == 0:
+        return words
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mark.astype(np.uint8), connectivity=8)
     extra: list[_Group] = []
     for i in range(1, n):
