@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,8 +132,12 @@ def extract_files(paths: Iterable[Path], jobs: int = 1) -> Iterator[Outcome]:
     # overrides) without setting Django up again.
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ctx.Pool(min(jobs, len(names)), initializer=_init_worker) as pool:
-        yield from pool.imap(extract_file, names, chunksize=1)
+    # An executor, not multiprocessing.Pool: a worker that dies (a native
+    # crash) raises BrokenProcessPool here instead of hanging forever.
+    with ProcessPoolExecutor(
+        min(jobs, len(names)), mp_context=ctx, initializer=_init_worker
+    ) as pool:
+        yield from pool.map(extract_file, names)
 
 
 def _init_worker() -> None:
