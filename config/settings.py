@@ -205,6 +205,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transfer.tasks.inquiries_expire_task",
         "schedule": 30.0,
     },
+    "expire-stuck-ocr-jobs": {
+        "task": "transfer.tasks.ocr_jobs_expire_task",
+        "schedule": 60.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -162,3 +162,38 @@ def test_running_a_job_that_is_already_running_does_nothing(queued_job: OcrJob) 
 
 def test_running_a_job_that_does_not_exist_does_nothing(db: None) -> None:
     assert services.ocr_job_run(job_id=987_654) is None
+
+
+def test_a_job_whose_worker_died_mid_run_ends_failed_after_a_while(queued_job: OcrJob) -> None:
+    """A native crash kills the worker process: no exception handler runs, so
+    the sweep ends the job and tells everyone watching."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    # The claim a dead worker made:
+    OcrJob.objects.filter(pk=queued_job.pk).update(
+        status="running", started_at=timezone.now() - dt.timedelta(minutes=6)
+    )
+
+    assert services.ocr_jobs_expire() == 1
+
+    job = OcrJob.objects.get(pk=queued_job.pk)
+    assert (job.status, job.error_code) == ("failed", "worker_lost")
+    assert job.error.startswith("文字認識の処理が途中で止まりました")
+    last = TransferEvent.objects.filter(type="ocr.status").order_by("id").last()
+    assert last is not None and last.payload["status"] == "failed"
+
+
+def test_a_job_running_for_a_short_while_is_left_alone(queued_job: OcrJob) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    OcrJob.objects.filter(pk=queued_job.pk).update(
+        status="running", started_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+
+    assert services.ocr_jobs_expire() == 0
+
+    assert OcrJob.objects.get(pk=queued_job.pk).status == "running"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .services import inquiries_expire, ocr_job_run
+from .services import inquiries_expire, ocr_job_run, ocr_jobs_expire
 
 
 @shared_task(acks_late=True, time_limit=180, soft_time_limit=150)
@@ -15,3 +15,8 @@ def ocr_photo_task(job_id: int) -> None:
 @shared_task(ignore_result=True)
 def inquiries_expire_task() -> int:
     return inquiries_expire()
+
+
+@shared_task(ignore_result=True)
+def ocr_jobs_expire_task() -> int:
+    return ocr_jobs_expire()

@@ -10,7 +10,7 @@ from .inquiries import (
     inquiry_decline,
     transfer_choose_destination,
 )
-from .photos import image_check, ocr_job_run, photo_attach
+from .photos import image_check, ocr_job_run, ocr_jobs_expire, photo_attach
 from .record import record_apply_ocr, record_field_confirm, record_field_correct
 from .transfers import (
     transfer_assign_crew,
@@ -29,6 +29,7 @@ __all__ = [
     "inquiry_accept",
     "inquiry_decline",
     "ocr_job_run",
+    "ocr_jobs_expire",
     "photo_attach",
     "record_apply_ocr",
     "record_field_confirm",

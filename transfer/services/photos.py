@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import logging
@@ -255,3 +256,33 @@ def ocr_job_run(*, job_id: int) -> OcrJob | None:
         logger.error("OCR job %s failed: %s\n%s", job_id, type(e).__name__, where)
         error, code = f"internal error: {type(e).__name__}", "internal"
     return ocr_job_finish(job=job, error=error, error_code=code)
+
+
+# The task's hard time limit is 180 s; a job still running well after that
+# lost its worker (a native crash, an OOM kill, a machine restart).
+OCR_STUCK_AFTER = dt.timedelta(minutes=5)
+
+
+def ocr_jobs_expire(*, at: dt.datetime | None = None) -> int:
+    """End jobs whose worker died mid-run as failed, so the phone can offer a
+    retake instead of showing "reading" forever. Returns how many ended."""
+    cutoff = (at or now()) - OCR_STUCK_AFTER
+    ended = 0
+    with transaction.atomic():
+        # skip_locked: a job a worker is finishing right now keeps its lock
+        # and its result; the next sweep looks again.
+        stuck = (
+            OcrJob.objects.select_for_update(skip_locked=True)
+            .filter(status=OcrStatus.RUNNING, started_at__lt=cutoff)
+            .order_by("pk")
+        )
+        for job in stuck:
+            ocr_job_finish(
+                job=job,
+                error="文字認識の処理が途中で止まりました。写真を送り直してください",
+                error_code="worker_lost",
+            )
+            ended += 1
+    if ended:
+        logger.warning("ended %d OCR jobs whose worker was lost", ended)
+    return ended
