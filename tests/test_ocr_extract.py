@@ -122,3 +122,11 @@ def test_it_takes_a_label_read_with_a_letter_too_many_as_the_whole_label() -> No
 
     assert found["key_person.name"].value == "松本健一"
     assert found["key_person.relation"].value == "次男"
+
+
+def test_it_reads_a_strength_whose_g_was_read_as_s() -> None:
+    from transfer.ocr.extract import parse_medications
+
+    meds, _ = parse_medications(Value("", None, 0.9, ["アレンドロン酸錠35ms 1錠 週1回起床時"]))
+
+    assert meds == [{"name": "アレンドロン酸錠35mg", "dose": "1錠 週1回起床時"}]

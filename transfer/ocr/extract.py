@@ -679,6 +679,8 @@ def parse_medications(v: Value) -> tuple[list[dict[str, str]], float]:
         text = re.sub(r"^\s*(?:\d{1,2}\s*[.．)、]|[①-⑳])\s*", "", text)
         if not text:
             continue
+        # A handwritten g is read as s, q or 9 after a strength ("35ms").
+        text = re.sub(r"(?<=\d)\s*m[sq9](?![a-zA-Z])", "mg", text)
         m = MED_STRENGTH.match(text)
         if m:
             name, dose = m[1], m[2]
