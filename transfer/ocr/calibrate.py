@@ -69,13 +69,14 @@ def calibrated(
 
 
 # The bar for "no need to check" (>= 0.9, green) is a one-sided 95 % lower
-# bound of 92 % right readings in the field's calibration block. Blocks that
+# bound of 88 % right readings in the field's calibration block. Blocks that
 # pass are mostly far above the bar, so over all fields shown green the share
-# of right ones is higher (the target is 98 %; measured on the dev set, which
-# the calibration never saw: 99.5 %, and on the held-out bench set, see
-# docs/benchmarks.md). Below the bar the scale is linear, so amber and red
-# keep their order.
-GREEN_BOUND = 0.92
+# of right ones is higher (the target is 98 %). The bar was chosen on seeds
+# 1700-1899 with the fit made on 1000-1699 only: bars of 0.80 / 0.85 / 0.88 /
+# 0.92 gave precision 0.984 / 0.990 / 0.992 / 0.995 at coverage 0.48 / 0.45 /
+# 0.42 / 0.39; 0.88 keeps a margin above 98 % for photos harsher than ours.
+# Below the bar the scale is linear, so amber and red keep their order.
+GREEN_BOUND = 0.88
 
 
 def shown(bound: float) -> float:
