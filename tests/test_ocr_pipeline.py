@@ -135,7 +135,7 @@ def test_every_field_has_a_confidence_and_boxes_lie_on_the_photo() -> None:
 KEY_FIELDS = {
     "sheet_00019": ["name", "birth_date", "vitals.spo2", "vitals.bp_systolic", "care_level"],
     "sheet_00003": ["name", "birth_date", "insurance_number", "clinic_name", "key_person.phone"],
-    "sheet_00020": ["name", "key_person.name", "key_person.relation", "clinic_name"],
+    "sheet_00020": ["name", "key_person.name", "key_person.relation", "key_person.phone"],
 }
 
 
@@ -259,3 +259,11 @@ def test_it_fails_clearly_when_a_tesseract_model_is_missing(settings: Any) -> No
         extract_page(photo("sheet_00005"))
 
     assert failed.value.code == "engine_error"
+
+
+def test_a_kana_reading_with_a_small_kana_is_never_shown_as_certain() -> None:
+    from transfer.ocr.pipeline import cap_small_kana
+
+    assert cap_small_kana("ヒラマッシズコ", 0.98) == 0.85
+    assert cap_small_kana("ヒラマツシズコ", 0.98) == 0.98
+    assert cap_small_kana(["ッ"], 0.98) == 0.98  # only text values are capped
