@@ -646,8 +646,8 @@ def _join_words(text: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", text)
 
 
-# The answer alone at the start of a DNAR row, its label read as the label
-# ("DNAR | 有。施設での看取りを希望。"): it is the decision, not the wish.
+# The answer alone at the start of a DNAR row whose "DNAR" was taken as the
+# row's label ("DNAR | 有。施設での看取りを希望。"): the decision, not the wish.
 LEAD_ANSWER = re.compile(r"(同意あり|あり|有り?|なし|無し?)(?:[。、,.]|\s+|$)")
 
 

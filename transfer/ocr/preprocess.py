@@ -57,7 +57,8 @@ def _order(quad: np.ndarray) -> np.ndarray:
 
 
 def _edge_contrast(small: np.ndarray, quad: np.ndarray) -> tuple[float, int]:
-    """How much brighter the quad's inner rim is than its outer rim.
+    """How much brighter the quad's inner rim is than its outer rim, and on
+    how many sides that could be judged (the others run off the photo).
 
     A real page edge is a step from paper to desk all the way round; a quad
     that cuts through the page or the desk has little contrast on some side.
