@@ -473,6 +473,9 @@ RELATIONS = (
     "施設長",
 )
 RELATION_RE = "|".join(sorted((re.escape(r) for r in RELATIONS), key=len, reverse=True))
+# A key person's line by its shape: "岡本 伸也(次男) 070-…" or "夫 高橋 勝 様 TEL …".
+KP_BRACKETED = re.compile(r"[(（]\s*(?:" + RELATION_RE + r")\s*[)）]")
+KP_LEADING = re.compile(r"\s*(?:" + RELATION_RE + r")\s*\S+.*様")
 CLINIC_SUFFIX = r"(?:病院|医院|クリニック|診療所|センター)"
 PHONE_RE = re.compile(r"(?:TEL|Tel|tel|電話|☎)?\s*[:：]?\s*(\(?0[\d\s\-()一ー−‐]{8,15}\d)")
 
@@ -615,14 +618,11 @@ def _drop_glued_relation(kp_name: Found, patient: Found) -> Found:
     # Japanese family names have two).
     spaced = str(patient.value).split(" ")
     family = spaced[0] if len(spaced) > 1 else spaced[0][:2]
-    name = str(kp_name.value)
-    if len(family) < 2 or name.startswith(family):
+    name = str(kp_name.value).replace(" ", "")
+    at = name.find(family)
+    if len(family) < 2 or at not in (1, 2):
         return kp_name
-    at = name.replace(" ", "").find(family)
-    if at not in (1, 2):
-        return kp_name
-    rest = name.replace(" ", "")[at:]
-    return Found(rest, min(kp_name.score, 0.6), kp_name.box)
+    return Found(name[at:], min(kp_name.score, 0.6), kp_name.box)
 
 
 def parse_physician(v: Value, *, has_clinic_label: bool) -> dict[str, Found]:
@@ -641,11 +641,6 @@ def parse_physician(v: Value, *, has_clinic_label: bool) -> dict[str, Found]:
     return out
 
 
-def _join_words(text: str) -> str:
-    """Narrow gaps inside Japanese words ("希望 しない") removed: phrases match."""
-    return re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", text)
-
-
 # The answer alone at the start of a DNAR row whose "DNAR" was taken as the
 # row's label ("DNAR | 有。施設での看取りを希望。"): the decision, not the wish.
 LEAD_ANSWER = re.compile(r"(同意あり|あり|有り?|なし|無し?)(?:[。、,.]|\s+|$)")
@@ -655,9 +650,11 @@ def parse_directive(v: Value) -> dict[str, Found]:
     """DNAR yes/no and the wish in words, from one block of text."""
     out: dict[str, Found] = {}
     raw = clean_text(v.text)
-    dnar, p, rest = parse_dnar_text(_join_words(raw))
+    # nfkc drops the gaps inside Japanese words ("希望 しない"), so phrases
+    # match; the lead answer is looked for before, while its gap still shows.
+    dnar, p, rest = parse_dnar_text(nz.nfkc(raw))
     if dnar is None and (lead := LEAD_ANSWER.match(raw)):
-        dnar, p, rest = lead[1][0] in "同あ有", 0.8, _join_words(raw[lead.end() :])
+        dnar, p, rest = lead[1][0] in "同あ有", 0.8, nz.nfkc(raw[lead.end() :])
     if dnar is not None:
         out["dnar"] = Found(dnar, p, v.box)
     rest = rest.strip(" 、。,")
@@ -1002,9 +999,7 @@ def extract(
             text = nz.nfkc(seg.text)
             if not PHONE_RE.search(text):
                 continue
-            bracketed = re.search(r"[(（]\s*(?:" + RELATION_RE + r")\s*[)）]", text)
-            leading = re.match(r"\s*(?:" + RELATION_RE + r")\s*\S+.*様", text)
-            if bracketed or leading:
+            if KP_BRACKETED.search(text) or KP_LEADING.match(text):
                 seg_box, conf = seg.span(0, len(seg.text))
                 kp = parse_key_person(Value(seg.text, seg_box, conf, [seg.text]))
                 put_all(kp, min(conf, 0.7))
