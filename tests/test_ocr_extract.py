@@ -130,3 +130,97 @@ def test_it_reads_a_strength_whose_g_was_read_as_s() -> None:
     meds, _ = parse_medications(Value("", None, 0.9, ["アレンドロン酸錠35ms 1錠 週1回起床時"]))
 
     assert meds == [{"name": "アレンドロン酸錠35mg", "dose": "1錠 週1回起床時"}]
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "dose"),
+    [
+        # A lone misread kanji between the name and the strength is the 錠.
+        ("リクシアナ祭30mg 1錠 分1 朝食後", "リクシアナ錠30mg", "1錠 分1 朝食後"),
+        ("ブロチゾラムOD伯0.25mg 1錠 就寝前", "ブロチゾラムOD錠0.25mg", "1錠 就寝前"),
+        # The count's unit misread.
+        ("センノシド錠12mg 2氏 就寝前", "センノシド錠12mg", "2錠 就寝前"),
+        ("エリキュース錠2.5mg 2 鉄分2 朝夕食後", "エリキュース錠2.5mg", "2錠分2 朝夕食後"),
+        # μ lost after a tablet or capsule; both repairs at once.
+        ("チラーヂンS鉄50g 1錠 分1 朝食後", "チラーヂンS錠50μg", "1錠 分1 朝食後"),
+        (
+            "エルデカルシトールカプセル0.75&g 1カプセル",
+            "エルデカルシトールカプセル0.75μg",
+            "1カプセル",
+        ),
+        # Units per dose belong to the dose, even without a gap before them.
+        ("ランタス注ソロスター8単位 朝 皮下注", "ランタス注ソロスター", "8単位 朝 皮下注"),
+    ],
+)
+def test_it_repairs_the_usual_misreads_of_a_prescription_line(
+    line: str, name: str, dose: str
+) -> None:
+    from transfer.ocr.extract import parse_medications
+
+    meds, score = parse_medications(Value("", None, 0.9, [line]))
+
+    assert meds == [{"name": name, "dose": dose}]
+    assert score <= 0.6 or "単位" in line  # a repair is never shown as certain
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "抑肝散エキス顆粒2.5g 2包 分2 朝夕食前",  # a powder is dosed in grams
+        "アムロジピン錠5mg 1錠 分1 朝食後",
+        "ツロブテロールテープ2mg 1枚 1日1回 貼付",
+        "ムコスタ錠100mg 3錠 分3 毎食後",
+    ],
+)
+def test_it_leaves_a_well_read_prescription_line_alone(line: str) -> None:
+    from transfer.ocr.extract import parse_medications
+
+    meds, score = parse_medications(Value("", None, 0.9, [line]))
+
+    name, _, dose = line.partition(" ")
+    assert meds == [{"name": name, "dose": dose}]
+    assert score == 1.0
+
+
+def test_it_writes_a_lost_degree_sign_as_celsius() -> None:
+    from transfer.ocr.extract import fix_celsius
+
+    assert fix_celsius("本日朝より38C台の発熱あり。") == "本日朝より38℃台の発熱あり。"
+    assert fix_celsius("38*C台") == "38℃台"
+    assert fix_celsius("CRP 5.2 COPD増悪") == "CRP 5.2 COPD増悪"
+
+
+def _word_chars(words: list[tuple[str, float]]) -> list[Char]:
+    chars: list[Char] = []
+    x = 0
+    for word, conf in words:
+        for ch in word:
+            chars.append(Char(ch, (x, 0, 20, 30), conf))
+            x += 22
+    return chars
+
+
+def test_it_keeps_one_kana_of_a_pair_read_with_both_marks() -> None:
+    from transfer.ocr.recognise import _collapse_mark_pairs
+
+    tie = _collapse_mark_pairs(Segment(_word_chars([("アムロジビピン", 0.9)]), 0))
+    surer = _collapse_mark_pairs(
+        Segment(_word_chars([("アリセ", 0.9), ("プ", 0.8), ("ブ", 0.4), ("ト", 0.9)]), 0)
+    )
+    kept = _collapse_mark_pairs(Segment(_word_chars([("スズキ ヒビキ", 0.9)]), 0))
+
+    assert tie.text == "アムロジピン"  # on a tie the ゜ stays
+    assert surer.text == "アリセプト"
+    assert kept.text == "スズキ ヒビキ"  # plain and voiced side by side are real words
+
+
+def test_it_drops_a_lone_kanji_read_with_almost_no_confidence_before_a_name() -> None:
+    from transfer.ocr.recognise import _drop_doubtful_lead
+
+    glued = _drop_doubtful_lead(Segment(_word_chars([("姫", 0.03), ("高橋直美様", 0.96)]), 0))
+    sure = _drop_doubtful_lead(Segment(_word_chars([("林", 0.9), (" 浩二様", 0.9)]), 0))
+    era = _drop_doubtful_lead(Segment(_word_chars([("隔", 0.1), ("和3年4月", 0.9)]), 0))
+
+    assert glued.text == "高橋直美様"
+    assert sure.text == "林 浩二様"
+    assert era.text == "隔和3年4月"  # a misread era is left for the date rules

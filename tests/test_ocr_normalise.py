@@ -942,6 +942,8 @@ def test_it_rejects_invalid_care_levels(raw: str) -> None:
         ("4", "Ⅳ", 0.8),
         ("Ia", "Ⅰ", 0.5),  # Ⅰ has no a/b
         ("IVb", "Ⅳ", 0.5),
+        ("Ha", "Ⅱa", 0.6),  # Ⅱ's bars joined by the serifs
+        ("四b", "Ⅲb", 0.6),  # a rank with b is never Ⅳ
     ],
 )
 def test_it_parses_dementia_levels(raw: str, expected: str, p: float) -> None:

@@ -267,3 +267,30 @@ def test_a_kana_reading_with_a_small_kana_is_never_shown_as_certain() -> None:
     assert cap_small_kana("ヒラマッシズコ", 0.98) == 0.85
     assert cap_small_kana("ヒラマツシズコ", 0.98) == 0.98
     assert cap_small_kana(["ッ"], 0.98) == 0.98  # only text values are capped
+
+
+def _numeral(bars: int, with_b: bool) -> np.ndarray:
+    """A printed Ⅱ/Ⅲ (bars joined by serifs) and, after a gap, a b."""
+    img = np.full((40, 90), 255, np.uint8)
+    x = 5
+    for _ in range(bars):
+        img[8:32, x : x + 4] = 0
+        x += 9
+    img[7:9, 3 : x - 3] = 0  # serifs
+    img[31:33, 3 : x - 3] = 0
+    if with_b:
+        x += 6
+        img[8:32, x : x + 4] = 0  # the b's stem, as tall as the numeral
+        cv2.ellipse(img, (x + 9, 25), (6, 6), 0, 0, 360, 0, 3)  # its bowl
+    return img
+
+
+@pytest.mark.parametrize("bars", [2, 3])
+def test_it_does_not_count_the_stem_of_a_b_as_a_stroke_of_the_numeral(bars: int) -> None:
+    from transfer.ocr.roman import count_bars
+
+    img = _numeral(bars, with_b=True)
+    box = (3, 7, 80, 27)
+
+    assert count_bars(img, box, suffix="b") == bars
+    assert count_bars(img, box) != bars  # without the hint the stem counts

@@ -495,6 +495,14 @@ def clean_text(text: str) -> str:
     return text.strip(" 、,")
 
 
+# "38℃台" read as "38C台" or "38*C台": the degree sign is lost or misread.
+CELSIUS_MISREAD = re.compile(r"(?<=\d)\s*[*'°º゜]?\s*[CＣ](?![A-Za-z])")
+
+
+def fix_celsius(text: str) -> str:
+    return CELSIUS_MISREAD.sub("℃", text)
+
+
 def name_score(name: str) -> float:
     """A person's name: a few letters, no digits (else OCR picked up other text)."""
     return 1.0 if 2 <= len(name.replace(" ", "")) <= 10 and not re.search(r"\d", name) else 0.4
@@ -664,7 +672,22 @@ def parse_directive(v: Value) -> dict[str, Found]:
 
 
 MED_STRENGTH = re.compile(
-    r"^(.*?\d+(?:\.\d+)?\s*(?:mg|μg|µg|ug|g|mL|ml|%|単位|IU|mEq|gm)(?:/[a-zA-Z]+)?)\s*(.*)$"
+    r"^(.*?\d+(?:\.\d+)?\s*(?:mg|μg|µg|ug|g|mL|ml|%|IU|mEq|gm)(?:/[a-zA-Z]+)?)\s*(.*)$"
+)
+# Units are given per dose ("8単位 朝 皮下注", "2錠 分2"): where no strength
+# is printed, the name ends where the first amount begins.
+MED_AMOUNT = re.compile(r"^(.*?\D)\s*(\d+\s*(?:単位|錠|包|枚|カプセル|本|滴|個|吸入).*)$")
+# The dosage form printed between a drug's name and its strength. A lone
+# kanji there that is none of these is a misread 錠 (read as 鉄, 伯, 祭, 和 …:
+# the tablet is by far the commonest form).
+MED_FORMS = "錠散粒液注末丸剤膏薬"
+MED_FORM_MISREAD = re.compile(
+    r"(?<=[\u30a0-\u30ffA-Za-z\u4e00-\u9fff])([\u4e00-\u9fff])(?=\d+(?:\.\d+)?\s*(?:mg|μg|g)\b)"
+)
+# The count of a dose: "1鉄 分1", "3伯 分3" are tablets too.
+DOSE_COUNT_MISREAD = re.compile(
+    r"^(\d{1,2})\s*(?![錠包枚本個滴回単カ分就毎朝昼夕起頓眠日週食寝前後])([\u4e00-\u9fff])"
+    r"(?=\s*(?:分|就|毎|朝|昼|夕|起|頓|眠|\d|$))"
 )
 
 
@@ -678,7 +701,7 @@ def parse_medications(v: Value) -> tuple[list[dict[str, str]], float]:
             continue
         # A handwritten g is read as s, q or 9 after a strength ("35ms").
         text = re.sub(r"(?<=\d)\s*m[sq9](?![a-zA-Z])", "mg", text)
-        m = MED_STRENGTH.match(text)
+        m = MED_STRENGTH.match(text) or MED_AMOUNT.match(text)
         if m:
             name, dose = m[1], m[2]
         else:
@@ -687,7 +710,16 @@ def parse_medications(v: Value) -> tuple[list[dict[str, str]], float]:
         # μ is read as u or n; no drug strength is printed in ng on a
         # Japanese prescription.
         name = re.sub(r"(?<=\d)[un]g", "μg", name.replace(" ", ""))
+        # A μ lost or misread after a tablet or capsule ("S錠50g", "50&g"): no
+        # tablet holds grams of a drug; powders (散, 顆粒) do and stay.
+        read = name
+        name = MED_FORM_MISREAD.sub(lambda f: f[1] if f[1] in MED_FORMS else "錠", name)
+        name, lost_mu = re.subn(r"(?<=錠|ル)(\d+(?:\.\d+)?)\s*[&$^*]?g$", r"\1μg", name)
         dose = re.sub(r"\s+", " ", dose).strip()
+        dose, count_fixed = DOSE_COUNT_MISREAD.subn(r"\1錠", dose)
+        if lost_mu or count_fixed or name != read:
+            # A repair is a likely reading, not a certain one.
+            score = min(score, 0.6)
         if not re.search(r"[錠包枚mgμ単位カプセル回]|\d", dose):
             score = min(score, 0.6)
         meds.append({"name": name, "dose": dose})
@@ -897,7 +929,7 @@ def extract(
             iso, p = nz.parse_datetime(onset)
             if iso:
                 onset_from_text = Found(iso, min(p, v.conf, 0.9), v.box)
-        put("current_illness", Found(clean_text(text), v.conf, v.box))
+        put("current_illness", Found(fix_celsius(clean_text(text)), v.conf, v.box))
     if v := first("medications"):
         meds, p = parse_medications(v)
         put("medications", Found(meds, min(p, v.conf), v.box))
@@ -948,13 +980,19 @@ def extract(
         if level:
             put("care_level", Found(level, min(0.6, v.conf), v.box))
     if v := first("dementia_level"):
-        level, p = nz.parse_dementia_level(clean_text(v.text))
-        if level is None and re.fullmatch(
-            r"[A-Za-z1|!\[\]]{0,3}[ab]", clean_text(v.text).replace(" ", "")
-        ):
+        text = clean_text(v.text)
+        level, p = nz.parse_dementia_level(text)
+        if level is None and len(v.text.split()) > 1:
+            # The next label misread runs into the value ("! 補保険者番号"):
+            # the rank is one short token (taken before clean_text, which
+            # strips a "!" that may be the Ⅰ itself).
+            text = v.text.split()[0]
+            level, p = nz.parse_dementia_level(text)
+            p = min(p, 0.6)
+        if level is None and re.fullmatch(r"[A-Za-z1|!\[\]]{0,3}[ab]", text.replace(" ", "")):
             # A numeral misread ("Tb", "Ib"): the image count decides (pipeline).
             level, p = "Ⅰ", 0.1
-        put("dementia_level", Found(level, min(p, v.conf), v.box, clean_text(v.text)))
+        put("dementia_level", Found(level, min(p, v.conf), v.box, text))
     if v := first("adl"):
         put("adl", Found(clean_text(v.text), min(0.9, v.conf), v.box))
     if v := first("insurance_number"):
@@ -1005,7 +1043,7 @@ def extract(
                 put_all(kp, min(conf, 0.7))
                 break
     if v := first("notes"):
-        put("notes", Found(clean_text(v.text), min(0.9, v.conf), v.box))
+        put("notes", Found(fix_celsius(clean_text(v.text)), min(0.9, v.conf), v.box))
     # A bare phone label belongs to what was printed just before it: the
     # facility ("施設名 … 電話 …") or the key person ("… (長男) TEL …").
     owner = ""

@@ -1094,6 +1094,10 @@ def parse_dementia_level(s: str) -> Parsed[str]:
     if re.fullmatch(r"[IiLl1|!N][MWY]|N[Vv]", text):
         # Ⅳ's V read as M (or the whole numeral as N+M): "IM", "NM".
         return "Ⅳ", 0.4
+    if m := re.fullmatch(r"([H四])([abAB])", text):
+        # Ⅱ's two bars joined by its serifs read as H; Ⅲ in a box-like glyph
+        # read as 四 (a rank with a or b is Ⅱ or Ⅲ, never Ⅳ).
+        return ("Ⅱ" if m[1] == "H" else "Ⅲ") + m[2].lower(), 0.6
     roman = re.fullmatch(r"([IiLl1|!皿川]+)([Vv])?([abAB])?", text)
     arabic = re.fullmatch(r"([1-4])([abAB])?", text)
     if roman is not None:

@@ -94,7 +94,8 @@ def _recount_dementia_numeral(gray: np.ndarray, found: dict[str, Found]) -> None
     f = found.get("dementia_level")
     if f is None or f.box is None or not re.fullmatch(r"[ⅠⅡⅢ][ab]?", str(f.value)):
         return
-    level = roman_level(f.text or str(f.value), count_bars(gray, f.box))
+    suffix = str(f.value)[-1:] if str(f.value)[-1:] in ("a", "b") else ""
+    level = roman_level(f.text or str(f.value), count_bars(gray, f.box, suffix=suffix))
     if level is not None and level != f.value:
         found["dementia_level"] = Found(level, min(f.score, 0.7), f.box)
     elif level is None and parse_dementia_level(f.text or "")[0] is None:

@@ -14,10 +14,12 @@ import numpy as np
 from .types import Box
 
 
-def count_bars(gray: np.ndarray, box: Box) -> int | None:
+def count_bars(gray: np.ndarray, box: Box, *, suffix: str = "") -> int | None:
     """Full-height vertical strokes at the left of the box, before anything else.
 
-    None when the region does not look like bars followed by other ink.
+    None when the region does not look like bars followed by other ink. With
+    ``suffix`` "b", the b's own stem (as tall as the numeral, with its bowl
+    right after it) is not counted.
     """
     x, y, w, h = box
     pad = max(2, h // 6)
@@ -46,7 +48,20 @@ def count_bars(gray: np.ndarray, box: Box) -> int | None:
             break  # too wide for a stroke
         bars += 1
         last_end = run[-1]
+    if suffix == "b" and last_end is not None and _bowl_after(ink, last_end, height):
+        bars -= 1
     return bars if 1 <= bars <= 3 else None
+
+
+def _bowl_after(ink: np.ndarray, x: int, height: int) -> bool:
+    """Ink right after column x in the lower part of the glyph only: the bowl
+    of a b against its stem ("Ⅱb" counted as three strokes)."""
+    right = ink[:, x + 1 : x + 1 + max(2, int(0.4 * height))] > 0
+    if right.shape[1] == 0:
+        return False
+    top = right[: int(0.3 * height)].any()
+    bottom = right[int(0.55 * height) :].any(axis=1).mean() >= 0.5
+    return bool(bottom and not top)
 
 
 def roman_level(text: str, bars: int | None) -> str | None:
