@@ -224,3 +224,23 @@ def test_it_drops_a_lone_kanji_read_with_almost_no_confidence_before_a_name() ->
     assert glued.text == "高橋直美様"
     assert sure.text == "林 浩二様"
     assert era.text == "隔和3年4月"  # a misread era is left for the date rules
+
+
+@pytest.mark.parametrize(
+    ("text", "birth", "age"),
+    [
+        ("1936/08/0688歳", "1936-08-06", 88),  # the day glued to the age
+        ("了和 7 年 4月22日 93歳", "1932-04-22", 93),  # 昭和 misread; 93 is no 令和 birth
+        ("昭和7年4月22日(93歳)", "1932-04-22", 93),
+    ],
+)
+def test_it_reads_a_birth_date_glued_to_the_age_or_with_a_misread_era(
+    text: str, birth: str, age: int
+) -> None:
+    from transfer.ocr.extract import parse_birth
+
+    out = parse_birth(value(text), None)
+
+    assert out["birth_date"].value == birth
+    assert out["age"].value == age
+    assert (out["birth_date"].score <= 0.6) == text.startswith("了")

@@ -149,6 +149,8 @@ def test_it_parses_strict_dates_with_full_plausibility(raw: str, expected: str) 
         ("1938年4/12", "1938-04-12"),
         ("昭和 1 3 年 4 月 1 2 日", "1938-04-12"),
         ("1 9 3 8 / 0 4 / 1 2", "1938-04-12"),
+        ("昭和7年4月2 2 日", "1932-04-22"),  # not the 2nd: the digits are one number
+        ("19487/06/30", "1948-06-30"),  # the first slash read as 7
     ],
 )
 def test_it_repairs_dates_with_lower_plausibility(raw: str, expected: str) -> None:
@@ -1087,3 +1089,17 @@ def test_it_reads_a_iv_whose_v_was_misread_as_iv_without_certainty(text: str) ->
 
 def test_it_still_reads_m_alone_as_m() -> None:
     assert n.parse_dementia_level("M") == ("M", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2024/10/154時10分頃", "2024-10-15T04:10"),
+        ("2025/01/1519時05分", "2025-01-15T19:05"),
+        ("2025/01/15 19:05", "2025-01-15T19:05"),
+    ],
+)
+def test_it_splits_a_date_glued_to_the_time_after_it(raw: str, expected: str) -> None:
+    value, p = n.parse_datetime(raw)
+    assert value == expected
+    assert p < 1.0 or " " in raw  # the split is a repair

@@ -540,12 +540,24 @@ def parse_name_block(v: Value) -> dict[str, Found]:
     return out
 
 
+MISREAD_SHOWA_REIWA = re.compile(r"(?<![昭令])[^\s\d昭令平大明元]\s*和(?=\s*(?:\d{1,2}|元)\s*年)")
+
+
 def parse_birth(v: Value, today_iso: str | None) -> dict[str, Found]:
     out: dict[str, Found] = {}
     text = nz.nfkc(v.text)
+    # "1936/08/0688歳": the day glued to the age.
+    text = re.sub(r"((?:18|19|20)\d{2}/\d{1,2}/\d{2})(?=\d{2,3}\s*歳)", r"\1 ", text)
     age = re.search(r"(?:満\s*)?(\d{1,3})\s*歳", text)
     date_text = text[: age.start()] if age else text
     iso, p = nz.parse_date(date_text)
+    era = MISREAD_SHOWA_REIWA.search(date_text)
+    if iso is None and age and era:
+        # "了和7年": of the eras ending in 和, a person aged 7 or more was
+        # born in 昭和 (令和 began in 2019).
+        fixed = "昭和" if int(age[1]) >= 7 else "令和"
+        iso, p = nz.parse_date(date_text[: era.start()] + fixed + date_text[era.end() :])
+        p = min(p, 0.6)
     if iso:
         out["birth_date"] = Found(iso, p, v.box)
     if age:

@@ -361,10 +361,17 @@ def _find_date(text: str, today: date | None) -> _DateHit | None:
     return first_invalid
 
 
+# A western date glued to the time or the age after it: "2024/10/154時10分",
+# "1936/08/0688歳". The day has two digits, so the split is the only reading.
+_DATE_GLUED = re.compile(r"((?:18|19|20)\d{2}/\d{1,2}/\d{2})(?=\d{1,3}\s*(?:時|:|歳))")
+
+
 def _prep_date(s: str) -> tuple[str, bool]:
     text = nfkc(s)
     text = _ERA_LETTER_GLUE.sub(r"\1 ", text)
-    fixed = fix_digits(text)
+    fixed = _DATE_GLUED.sub(r"\1 ", fix_digits(text))
+    # Digits spaced out before 年/月/日 ("4月2 2 日") are one number.
+    fixed = re.sub(r"(?<=\d) (?=\d\s*[年月日])", "", fixed)
     repaired = fixed != text
     # Tesseract spaces out "1938 / 04 / 12"; spaces around separators mean nothing.
     return re.sub(r"\s*([./\-])\s*(?=\d)", r"\1", fixed), repaired
@@ -375,6 +382,8 @@ def _prep_date(s: str) -> tuple[str, bool]:
 _DATE_REPAIRS: tuple[tuple[re.Pattern[str], str], ...] = (
     # the slashes of a western date read as 7 or 1: "2024704/20", "2024710727"
     (re.compile(r"(?<!\d)((?:19|20)\d{2})[71/](\d{2})[71/](\d{2})(?!\d)"), r"\1/\2/\3"),
+    # only the first one: "19487/06/30"
+    (re.compile(r"(?<!\d)((?:19|20)\d{2})[71]([/.]\d{1,2}[/.]\d{1,2})(?!\d)"), r"\1\2"),
     # a dot read as a colon or comma: "S25.11:22"
     (re.compile(r"(?<=\d)[:;,](?=\d)"), "."),
     # the era misread, its western year in brackets intact: "隔和3年(1928年)8月27日"
