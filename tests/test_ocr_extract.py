@@ -244,3 +244,22 @@ def test_it_reads_a_birth_date_glued_to_the_age_or_with_a_misread_era(
     assert out["birth_date"].value == birth
     assert out["age"].value == age
     assert (out["birth_date"].score <= 0.6) == text.startswith("了")
+
+
+@pytest.mark.parametrize("mark", ["|", "!"])
+def test_it_reads_a_lone_stroke_after_the_dementia_label_as_rank_one(mark: str) -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract([_line(f"認知症自立度 {mark}", 0)])
+
+    assert found["dementia_level"].value == "Ⅰ"
+    assert found["dementia_level"].score < 0.9  # a repair
+
+
+def test_it_takes_specks_read_as_symbols_for_no_value() -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract([_line('特記事項 "®', 0), _line("意向 @ '", 1)])
+
+    assert "notes" not in found
+    assert "advance_directive" not in found

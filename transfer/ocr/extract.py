@@ -866,6 +866,8 @@ def extract(
         # The first reading of a field wins unless a later one is surer.
         if f is None or f.value is None or f.value == "":
             return
+        if isinstance(f.value, str) and not re.search(r"\w", f.value):
+            return  # specks read as quotes or symbols ('"®'): no reading at all
         if f.value == [] and path != "allergies":
             return
         if path not in found or f.score > found[path].score:
@@ -992,7 +994,9 @@ def extract(
         if level:
             put("care_level", Found(level, min(0.6, v.conf), v.box))
     if v := first("dementia_level"):
-        text = clean_text(v.text)
+        # clean_text strips "|" and "!" as leftovers of ruled lines; alone in
+        # the value they are the Ⅰ itself.
+        text = clean_text(v.text) or v.text.strip()
         level, p = nz.parse_dementia_level(text)
         if level is None and len(v.text.split()) > 1:
             # The next label misread runs into the value ("! 補保険者番号"):
