@@ -263,3 +263,43 @@ def test_it_takes_specks_read_as_symbols_for_no_value() -> None:
 
     assert "notes" not in found
     assert "advance_directive" not in found
+
+
+def test_it_reads_vitals_whose_labels_lost_their_first_character() -> None:
+    from transfer.ocr.extract import parse_vitals
+
+    text = "体温 3た0度各圧136/87mmHg 有拍98回/分 Spo2 83%(室内気) 画吸28/分"
+
+    block = parse_vitals(text, None, 0.95, block=True)
+    page = parse_vitals(text, None, 0.95)
+
+    assert (block["vitals.bp_systolic"].value, block["vitals.bp_diastolic"].value) == (136, 87)
+    assert block["vitals.heart_rate"].value == 98
+    assert block["vitals.resp_rate"].value == 28
+    assert block["vitals.heart_rate"].score <= 0.7
+    # Outside the vitals block a lone 圧 is no label (高血圧 ends with it).
+    assert "vitals.bp_systolic" not in page
+
+
+@pytest.mark.parametrize(
+    ("text", "bp"),
+    [
+        ("体温 36.2 ?? 191/104mmHg 脈拍 59", (191, 104)),
+        ("血 99752mmHg 脈拍 91/分", (99, 52)),  # the slash read as 7
+    ],
+)
+def test_it_finds_a_blood_pressure_by_its_unit(text: str, bp: tuple[int, int]) -> None:
+    from transfer.ocr.extract import parse_vitals
+
+    out = parse_vitals(text, None, 0.95, block=True)
+
+    assert (out["vitals.bp_systolic"].value, out["vitals.bp_diastolic"].value) == bp
+    assert out["vitals.bp_systolic"].score <= 0.7
+
+
+def test_it_does_not_split_an_implausible_pressure_at_a_seven() -> None:
+    from transfer.ocr.extract import parse_vitals
+
+    out = parse_vitals("?? 127mmHg", None, 0.95, block=True)
+
+    assert "vitals.bp_systolic" not in out

@@ -809,12 +809,46 @@ VITAL_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
-def parse_vitals(text: str, box: Box | None, conf: float) -> dict[str, Found]:
+# Inside the vitals block a label's first character is often misread
+# ("各圧 136/87", "有拍 98", "画吸 28"): the last one still tells the sign.
+# Only there: on the whole page "圧" also ends 高血圧.
+VITAL_LABELS_LOOSE: dict[str, re.Pattern[str]] = {
+    "temperature_c": re.compile(r"温\s*[:：]?\s*(\d{2}\s*[.,]?\s*\d?)(?!\d)"),
+    "bp": re.compile(r"圧\s*[:：]?\s*(\d{2,3}\s*[/／]\s*\d{2,3})"),
+    "heart_rate": re.compile(r"拍数?\s*[:：]?\s*(\d{2,3})(?!\d|\s*[/／.]\s*\d)"),
+    "resp_rate": re.compile(r"吸数?\s*[:：]?\s*(\d{1,2})(?!\d|\s*[/／.]\s*\d)"),
+}
+# A blood pressure by its unit when the label is lost; its slash read as 7
+# or 1 ("99752mmHg") is tried where both halves stay plausible.
+BP_BY_UNIT = re.compile(r"(?<![\d/])(\d{2,3})\s*([/／71])\s*(\d{2,3})\s*mm\s*H[gq]")
+
+
+def _bp_by_unit(text: str) -> tuple[tuple[int, int], float] | None:
+    for m in BP_BY_UNIT.finditer(text):
+        bp, p = nz.parse_bp(f"{m[1]}/{m[3]}")
+        if bp:
+            return bp, min(p, 0.7 if m[2] in "/／" else 0.5)
+    return None
+
+
+def parse_vitals(
+    text: str, box: Box | None, conf: float, *, block: bool = False
+) -> dict[str, Found]:
+    """Vital signs in a text; ``block``: the text is the vitals block itself."""
     out: dict[str, Found] = {}
     text = squash(text)
+    top = conf
     for key, pattern in VITAL_PATTERNS.items():
+        conf = top
         m = pattern.search(text)
+        if not m and block and key in VITAL_LABELS_LOOSE:
+            m = VITAL_LABELS_LOOSE[key].search(text)
+            conf = min(top, 0.7)
         if not m:
+            if key == "bp" and block and (by_unit := _bp_by_unit(text)):
+                (sys_, dia), p = by_unit
+                out["vitals.bp_systolic"] = Found(sys_, min(p, top), box)
+                out["vitals.bp_diastolic"] = Found(dia, min(p, top), box)
             continue
         raw = m[1]
         if key == "bp":
@@ -962,7 +996,7 @@ def extract(
     vitals_text = " ".join(v.text for v in values.get("vitals", []))
     if vitals_text:
         vs = values["vitals"][0]
-        for k, f in parse_vitals(vitals_text, vs.box, vs.conf).items():
+        for k, f in parse_vitals(vitals_text, vs.box, vs.conf, block=True).items():
             put(k, f)
     # Vitals printed outside a vitals block (or under a misread heading).
     whole = " ".join(seg.text for seg in segments)
