@@ -303,3 +303,12 @@ def test_it_does_not_split_an_implausible_pressure_at_a_seven() -> None:
     out = parse_vitals("?? 127mmHg", None, 0.95, block=True)
 
     assert "vitals.bp_systolic" not in out
+
+
+def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract([_line("記入日 信和6 年6月11 日", 0)])
+
+    assert found["written_date"].value == "2024-06-11"
+    assert found["written_date"].score <= 0.6

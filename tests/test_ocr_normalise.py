@@ -151,6 +151,7 @@ def test_it_parses_strict_dates_with_full_plausibility(raw: str, expected: str) 
         ("1 9 3 8 / 0 4 / 1 2", "1938-04-12"),
         ("昭和7年4月2 2 日", "1932-04-22"),  # not the 2nd: the digits are one number
         ("19487/06/30", "1948-06-30"),  # the first slash read as 7
+        ("今和6 年10 月23晶", "2024-10-23"),  # 令 read as 今, 日 as 晶
     ],
 )
 def test_it_repairs_dates_with_lower_plausibility(raw: str, expected: str) -> None:

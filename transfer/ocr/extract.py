@@ -921,6 +921,10 @@ def extract(
 
     if v := first("written_date"):
         iso, p = nz.parse_date(v.text)
+        if iso is None and (era := MISREAD_SHOWA_REIWA.search(v.text)):
+            # A record is written now: of the eras ending in 和 that is 令和.
+            iso, p = nz.parse_date(v.text[: era.start()] + "令和" + v.text[era.end() :])
+            p = min(p, 0.6)
         put("written_date", Found(iso, min(p, v.conf), v.box))
     if v := first("name"):
         put_all(parse_name_block(v), v.conf)

@@ -370,6 +370,8 @@ def _prep_date(s: str) -> tuple[str, bool]:
     text = nfkc(s)
     text = _ERA_LETTER_GLUE.sub(r"\1 ", text)
     fixed = _DATE_GLUED.sub(r"\1 ", fix_digits(text))
+    # 令 and 今 differ by one stroke; 今和 is no era.
+    fixed = re.sub(r"今(?=\s*和\s*(?:\d|元))", "令", fixed)
     # Digits spaced out before 年/月/日 ("4月2 2 日") are one number.
     fixed = re.sub(r"(?<=\d) (?=\d\s*[年月日])", "", fixed)
     repaired = fixed != text
