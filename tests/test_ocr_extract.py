@@ -312,3 +312,34 @@ def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
 
     assert found["written_date"].value == "2024-06-11"
     assert found["written_date"].score <= 0.6
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("介護老人保伴施設 晴れの国", "介護老人保健施設晴れの国"),
+        ("特別療護老人ホーム後楽の森", "特別養護老人ホーム後楽の森"),
+        ("サービス付き高齢才向け住宅 白桃の郷", "サービス付き高齢者向け住宅白桃の郷"),
+        ("介護老人保健施設 さく5", "介護老人保健施設 さくら"),  # a written ら read as 5
+        ("ケアハウス むらさき苑", "ケアハウス むらさき苑"),  # right already
+        ("ケアホーム 5番館", "ケアホーム 5番館"),  # no type it is one letter off
+    ],
+)
+def test_it_puts_a_misread_kind_of_home_right(read: str, meant: str) -> None:
+    from transfer.ocr.extract import fix_facility_name
+
+    assert fix_facility_name(read) == meant
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("小川内科タリニック", "小川内科クリニック"),
+        ("岡田病院", "岡田病院"),  # 病院 is a kind too, not a misread 医院
+        ("旭川診療所", "旭川診療所"),
+    ],
+)
+def test_it_puts_a_misread_kind_of_clinic_right(read: str, meant: str) -> None:
+    from transfer.ocr.extract import fix_clinic_name
+
+    assert fix_clinic_name(read) == meant

@@ -540,6 +540,55 @@ def parse_name_block(v: Value) -> dict[str, Found]:
     return out
 
 
+# The kinds of home a care-home sheet names, as Japanese law names them:
+# the sender's type is printed in full before the home's own name.
+FACILITY_TYPES = (
+    "介護老人保健施設",
+    "特別養護老人ホーム",
+    "有料老人ホーム",
+    "住宅型有料老人ホーム",
+    "介護付き有料老人ホーム",
+    "サービス付き高齢者向け住宅",
+    "グループホーム",
+    "ケアハウス",
+    "小規模多機能型居宅介護",
+    "介護医療院",
+    "養護老人ホーム",
+)
+CLINIC_KINDS = ("クリニック", "診療所", "医院", "病院")
+
+
+def _fix_fuzzy_part(text: str, words: tuple[str, ...], *, at_end: bool) -> str:
+    """The text with a misread known word at its start (or end) put right:
+    one wrong character in a short word, two in a long one."""
+    squashed = text.replace(" ", "")
+    if any(squashed.endswith(w) if at_end else squashed.startswith(w) for w in words):
+        return text
+    for word in sorted(words, key=len, reverse=True):
+        n = len(word)
+        part = squashed[-n:] if at_end else squashed[:n]
+        # Substitutions only, and never in a two-letter word (any X院 would
+        # become 医院).
+        wrong = sum(a != b for a, b in zip(part, word, strict=False))
+        if n >= 3 and len(squashed) > n and wrong <= (1 if n < 8 else 2):
+            return squashed[:-n] + word if at_end else word + squashed[n:]
+    return text
+
+
+def fix_facility_name(name: str) -> str:
+    """ "介護老人保伴施設 晴れの国" → 介護老人保健施設; "さく5" → さくら (a
+    handwritten ら read as 5 between kana)."""
+    fixed = _fix_fuzzy_part(name, FACILITY_TYPES, at_end=False)
+    fixed = re.sub(r"(?<=[ぁ-ゖ])5(?=[ぁ-ゖ]|$)", "ら", fixed)
+    return fixed if fixed.replace(" ", "") != name.replace(" ", "") else name
+
+
+def fix_clinic_name(name: str) -> str:
+    """ "小川内科タリニック" → 小川内科クリニック."""
+    fixed = _fix_fuzzy_part(name, CLINIC_KINDS, at_end=True)
+    return fixed if fixed.replace(" ", "") != name.replace(" ", "") else name
+
+
 MISREAD_SHOWA_REIWA = re.compile(r"(?<![昭令])[^\s\d昭令平大明元]\s*和(?=\s*(?:\d{1,2}|元)\s*年)")
 
 
@@ -921,9 +970,10 @@ def extract(
 
     if v := first("written_date"):
         iso, p = nz.parse_date(v.text)
-        if iso is None and (era := MISREAD_SHOWA_REIWA.search(v.text)):
+        if iso is None and (misread := MISREAD_SHOWA_REIWA.search(v.text)):
             # A record is written now: of the eras ending in 和 that is 令和.
-            iso, p = nz.parse_date(v.text[: era.start()] + "令和" + v.text[era.end() :])
+            text = v.text[: misread.start()] + "令和" + v.text[misread.end() :]
+            iso, p = nz.parse_date(text)
             p = min(p, 0.6)
         put("written_date", Found(iso, min(p, v.conf), v.box))
     if v := first("name"):
@@ -963,12 +1013,17 @@ def extract(
     if v := first("facility_name"):
         rest, phone = split_phone(nz.nfkc(v.text))
         name = clean_text(re.sub(r"(TEL|Tel|tel|電話|☎)\s*[:：]?\s*$", "", rest))
-        put("facility_name", Found(name, min(0.9, v.conf), v.box))
+        fixed = fix_facility_name(name)
+        score = min(0.9, v.conf) if fixed == name else min(0.6, v.conf)
+        put("facility_name", Found(fixed, score, v.box))
         if phone:
             put("facility_phone", Found(phone.value, min(phone.score, v.conf), v.box))
     has_clinic = "clinic_name" in values
     if v := first("clinic_name"):
-        put("clinic_name", Found(clean_text(v.text), min(0.9, v.conf), v.box))
+        clinic = clean_text(v.text)
+        fixed = fix_clinic_name(clinic)
+        score = min(0.9, v.conf) if fixed == clinic else min(0.6, v.conf)
+        put("clinic_name", Found(fixed, score, v.box))
     if v := first("primary_physician"):
         put_all(parse_physician(v, has_clinic_label=has_clinic), v.conf)
     if v := first("diagnoses"):
