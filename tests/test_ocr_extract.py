@@ -212,6 +212,8 @@ def test_it_keeps_one_kana_of_a_pair_read_with_both_marks() -> None:
     assert tie.text == "アムロジピン"  # on a tie the ゜ stays
     assert surer.text == "アリセプト"
     assert kept.text == "スズキ ヒビキ"  # plain and voiced side by side are real words
+    small = _collapse_mark_pairs(Segment(_word_chars([("チョヨコ キョウコ", 0.9)]), 0))
+    assert small.text == "チヨコ キョウコ"
 
 
 def test_it_drops_a_lone_kanji_read_with_almost_no_confidence_before_a_name() -> None:
@@ -343,3 +345,21 @@ def test_it_puts_a_misread_kind_of_clinic_right(read: str, meant: str) -> None:
     from transfer.ocr.extract import fix_clinic_name
 
     assert fix_clinic_name(read) == meant
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("岡山県備前市西片上5丁卓5-11", "岡山県備前市西片上5丁目5-11"),
+        ("岡山県倉敷市四十瀬4丁日11-26 1:", "岡山県倉敷市四十瀬4丁目11-26"),
+        ("岡山県玉野市田井481-4上:", "岡山県玉野市田井481-4"),
+        ("716-621岡山県高梁市落合町1丁目24-8", "岡山県高梁市落合町1丁目24-8"),
+        ("岡」県岡山市中区桑野6丁目7-9", "岡山県岡山市中区桑野6丁目7-9"),
+        ("周山県総社市総社1457-12", "周山県総社市総社1457-12"),  # 岡山? 富山? not guessed
+        ("山口県下関市1-2", "山口県下関市1-2"),
+    ],
+)
+def test_it_repairs_an_address_by_its_shape(read: str, meant: str) -> None:
+    from transfer.ocr.extract import fix_address
+
+    assert fix_address(read) == meant

@@ -633,9 +633,93 @@ def parse_address(v: Value) -> dict[str, Found]:
             out["postal_code"] = Found(postal, p, v.box)
         text = text[: m.start()] + text[m.end() :]
     text = clean_text(text.replace("〒", ""))
-    if text:
-        out["address"] = Found(text, 1.0 if len(text) >= 6 else 0.5, v.box)
+    fixed = fix_address(text)
+    if fixed:
+        score = 1.0 if len(fixed) >= 6 else 0.5
+        out["address"] = Found(fixed, score if fixed == text else min(score, 0.6), v.box)
     return out
+
+
+PREFECTURES = (
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
+)
+
+
+def fix_address(text: str) -> str:
+    """Repairs that the shape of a Japanese address allows.
+
+    - a speck read after the last number ("481-4 上:", "11-26 1:");
+    - 丁目 with 目 misread ("5丁日", "5丁卓");
+    - the prefecture with one character misread ("周山県", "岡」県") when
+      only one prefecture is that close, and anything read in front of it
+      (a speck, a postal code's remains).
+    """
+    text = re.sub(r"(?<=\d)\s*(?:\s\S|[^\d\s-])?[:：;]$", "", text)
+    text = re.sub(r"(?<=\d)丁[^目\d\s](?=\s*\d)", "丁目", text)
+    squashed = text.replace(" ", "")
+    head = squashed[:12]
+    exact = [(head.find(p), p) for p in PREFECTURES if p in head]
+    if exact:
+        at = min(exact)[0]
+        return squashed[at:] if at else text
+    near: list[tuple[int, str]] = []
+    for pref in PREFECTURES:
+        for lead in range(0, 6):
+            part = squashed[lead : lead + len(pref)]
+            same_shape = len(part) == len(pref) and part[-1] == pref[-1]
+            if same_shape and sum(a != b for a, b in zip(part, pref, strict=True)) == 1:
+                near.append((lead, pref))
+                break
+    if len(near) == 1:
+        lead, pref = near[0]
+        return pref + squashed[lead + len(pref) :]
+    return text
 
 
 def split_phone(text: str) -> tuple[str, Found | None]:

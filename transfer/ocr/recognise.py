@@ -212,6 +212,9 @@ def _voicing(ch: str) -> tuple[str, str] | None:
     return None
 
 
+_SMALL_TO_LARGE = dict(zip("ァィゥェォッャュョヮ", "アイウエオツヤユヨワ", strict=True))
+
+
 def _collapse_mark_pairs(seg: Segment) -> Segment:
     """ "アムロジビピン", "アリセプブト": the model is unsure between ゛ and ゜
     and prints the kana twice, once with each mark. Japanese words do not
@@ -225,6 +228,11 @@ def _collapse_mark_pairs(seg: Segment) -> Segment:
         if prev and this and prev[0] == this[0] and prev[1] != this[1]:
             if c.conf > chars[-1].conf or (c.conf == chars[-1].conf and this[1] == "\u309a"):
                 chars[-1] = c
+            continue
+        if chars and _SMALL_TO_LARGE.get(chars[-1].ch) == c.ch:
+            # "チョヨコ": the small and the full-size kana both printed; the
+            # full-size one is the commoner reading.
+            chars[-1] = c
             continue
         chars.append(c)
     if len(chars) == len(seg.chars):
