@@ -160,6 +160,13 @@ def main() -> None:
     ap.add_argument("--seeds", default="1000-1899")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--reuse", action="store_true", help="score existing predictions only")
+    ap.add_argument(
+        "--check",
+        metavar="SEEDS",
+        help="instead of writing the fit, report confident precision and coverage "
+        "on these seeds' predictions at several green bars (choose the bar on "
+        "seeds the fit did not see: --seeds 1000-1699 --check 1700-1899 --reuse)",
+    )
     a = ap.parse_args()
 
     import django
@@ -206,6 +213,9 @@ def main() -> None:
         for key, values in readings.items()
         if ":" not in key or len(values) >= MIN_KEY
     }
+    if a.check:
+        check_bars(fields, seed_range(a.check), scorer)
+        return
     OUT.write_text(
         json.dumps(
             {"fitted_on": f"sheetgen seeds {a.seeds}, severity 0..1", "fields": fields},
@@ -221,6 +231,47 @@ def main() -> None:
         f = fields[key]
         steps = " ".join(f"{low:.2f}:{c:.2f}" for low, c in f["steps"])
         print(f"{key:28s} {f['n']:4d}  {f['missing']:7.2f}  {steps}")
+
+
+def check_bars(fields: dict[str, Any], seeds: list[int], scorer: Any) -> None:
+    """Precision and coverage of "green" on held-out predictions, per bar.
+
+    Mirrors the pipeline: a field is green when its calibrated lower bound
+    reaches the bar, the photo had no quality problem and the value has no
+    small kana (pipeline.cap_small_kana)."""
+    from transfer.ocr.calibrate import lower_bound
+    from transfer.ocr.pipeline import SMALL_KANA
+
+    bars = (0.80, 0.82, 0.85, 0.88, 0.90, 0.92)
+    rows: list[tuple[float | None, bool]] = []
+    for n in seeds:
+        stem = f"sheet_{n:05d}"
+        truth = json.loads((CALIB_DIR / f"{stem}.json").read_text(encoding="utf-8"))["record"]
+        pred = json.loads((PRED_DIR / f"{stem}.json").read_text(encoding="utf-8"))
+        raw = pred.get("raw_scores", {})
+        problems = bool(pred.get("quality", {}).get("problems"))
+        for path, kind in scorer.FIELDS:
+            ok, _ = scorer.compare(
+                kind, scorer.get_path(truth, path), scorer.get_path(pred["record"], path)
+            )
+            key = "medications" if path == "medications_dose" else path
+            value = scorer.get_path(pred["record"], key)
+            bound = lower_bound(
+                fields,
+                key,
+                raw.get(key),
+                layout=pred.get("layout", ""),
+                page_conf=pred.get("page_conf", 0.0),
+            )
+            small = isinstance(value, str) and SMALL_KANA.search(value) is not None
+            rows.append((None if problems or small else bound, ok))
+    print(f"held out: {len(seeds)} sheets, {len(rows)} (sheet, field) pairs")
+    print(f"{'bar':>5s} {'coverage':>9s} {'precision':>10s} {'wrong':>6s}")
+    for bar in bars:
+        green = [ok for b, ok in rows if b is not None and b >= bar]
+        precision = sum(green) / len(green) if green else float("nan")
+        wrong = len(green) - sum(green)
+        print(f"{bar:5.2f} {len(green) / len(rows):9.3f} {precision:10.3f} {wrong:6d}")
 
 
 if __name__ == "__main__":
