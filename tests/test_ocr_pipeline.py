@@ -152,10 +152,22 @@ def test_it_reads_the_key_fields_of_a_dev_photo(stem: str) -> None:
         assert got == want, path
 
 
+def _right(path: str, got: Any, want: Any) -> bool:
+    """As the scorer compares: whitespace and a trailing 。 aside."""
+    if isinstance(want, str):
+        return str(got).replace(" ", "").rstrip("。") == want.replace(" ", "").rstrip("。")
+    if isinstance(want, list) and path == "medications":
+        return [m["name"] for m in got] == [m["name"] for m in want]
+    if isinstance(want, list):
+        return sorted(x.replace(" ", "") for x in got) == sorted(x.replace(" ", "") for x in want)
+    return bool(got == want)
+
+
 def test_fields_marked_confident_on_dev_photos_are_right() -> None:
-    """Calibration, spot-checked: whatever reaches 0.9 must match the truth
-    (whitespace and trailing 。 aside, as the scorer compares)."""
-    checked = 0
+    """Calibration, spot-checked on photos it was not fitted on: of the
+    fields that reach 0.9, at most 2 % may be wrong (the target is 98 %
+    right; bench/ocr.py measures it on 120 held-out sheets)."""
+    checked, wrong = 0, []
     for stem in ("sheet_00000", "sheet_00012", "sheet_00027"):
         result = extract_page(photo(stem))
         expected = truth(stem)["record"]
@@ -163,21 +175,10 @@ def test_fields_marked_confident_on_dev_photos_are_right() -> None:
             if field.confidence < 0.9:
                 continue
             checked += 1
-            want = value(expected, path)
-            got = field.value
-            if isinstance(want, str):
-                assert str(got).replace(" ", "").rstrip("。") == want.replace(" ", "").rstrip(
-                    "。"
-                ), path
-            elif isinstance(want, list) and path == "medications":
-                assert [m["name"] for m in got] == [m["name"] for m in want], path
-            elif isinstance(want, list):
-                assert sorted(x.replace(" ", "") for x in got) == sorted(
-                    x.replace(" ", "") for x in want
-                ), path
-            else:
-                assert got == want, path
-    assert checked >= 10  # the calibration lets through a fair share
+            if not _right(path, field.value, value(expected, path)):
+                wrong.append(f"{stem} {path}: {field.value!r}")
+    assert checked >= 50  # the calibration lets through a fair share
+    assert len(wrong) <= 0.02 * checked, wrong
 
 
 def test_the_calibration_table_is_monotone_and_bounded() -> None:
