@@ -238,6 +238,19 @@ def test_it_distrusts_an_age_that_disagrees_with_the_birth_date() -> None:
     assert found["age"].score <= 0.3 and found["birth_date"].score <= 0.3
 
 
+def test_it_trusts_an_age_the_two_dates_confirm() -> None:
+    found = {
+        "birth_date": Found("1938-04-12", 0.7, None),
+        "written_date": Found("2024-02-12", 0.8, None),
+        "age": Found(85, 0.6, None),
+    }
+
+    _check_age(found)
+
+    assert found["age"].score >= 0.95
+    assert found["birth_date"].score == 0.7  # its day could still be misread
+
+
 def test_it_derives_a_missing_age_from_the_two_dates_without_certainty() -> None:
     found = {
         "birth_date": Found("1938-04-12", 0.95, None),

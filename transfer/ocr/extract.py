@@ -1312,6 +1312,11 @@ def _check_age(found: dict[str, Found]) -> None:
     elif age.value != expected:
         age.score = min(age.score, 0.3)
         birth.score = min(birth.score, 0.3)
+    else:
+        # Read three times over (the age, the birth date, the record date)
+        # and consistent: two digits misread into exactly the right age is
+        # too unlikely to keep the age in doubt.
+        age.score = max(age.score, 0.95)
 
 
 VITAL_WORDS = {
