@@ -363,3 +363,28 @@ def test_it_repairs_an_address_by_its_shape(read: str, meant: str) -> None:
     from transfer.ocr.extract import fix_address
 
     assert fix_address(read) == meant
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("ドネペジル坦酸坦0D錠5mg 1錠 分1 朝食後", "ドネペジル塩酸塩OD錠5mg"),
+        ("ランソプラゾール0D錠15mg 1錠 分1 朝食後", "ランソプラゾールOD錠15mg"),
+        ("フロセミド錠g20mg 1錠 分1 朝食後", "フロセミド錠20mg"),
+        ("酸化マグネシウム錠330mg 3錠 分3 毎食後", "酸化マグネシウム錠330mg"),
+    ],
+)
+def test_it_repairs_a_drug_name_its_form_makes_certain(line: str, name: str) -> None:
+    from transfer.ocr.extract import parse_medications
+
+    meds, _ = parse_medications(Value("", None, 0.9, [line]))
+
+    assert meds[0]["name"] == name
+
+
+def test_it_reads_the_medications_under_a_two_word_label() -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract([_line("服薬内容", 0), _line("フロセミド錠20mg 1錠 分1 朝食後", 1)])
+
+    assert found["medications"].value == [{"name": "フロセミド錠20mg", "dose": "1錠 分1 朝食後"}]

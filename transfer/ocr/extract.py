@@ -67,6 +67,9 @@ LABELS: dict[str, tuple[str, ...]] = {
     ),
     "medications": (
         "処方内容",
+        "服薬内容",
+        "内服内容",
+        "服薬状況",
         "内服薬",
         "処方薬",
         "服用薬",
@@ -836,6 +839,21 @@ DOSE_COUNT_MISREAD = re.compile(
 )
 
 
+# 塩 (salt: 塩酸塩 is hydrochloride) next to 酸 is read as another kanji with
+# the 土 radical.
+SALT_MISREAD = "場培坦埴垣"
+
+
+def _fix_drug_name(name: str) -> str:
+    """Misreads inside a drug's name that its form makes certain."""
+    name = re.sub(rf"[{SALT_MISREAD}](?=酸)", "塩", name)
+    name = re.sub(rf"(?<=酸)[{SALT_MISREAD}]", "塩", name)
+    # OD (orally disintegrating) read with a zero: "ランソプラゾール0D錠".
+    name = re.sub(r"(?<![\d.])0D(?=錠)", "OD", name)
+    # A speck read as a letter between the form and the strength: "錠g20mg".
+    return re.sub(r"(?<=錠)[A-Za-z](?=\d)", "", name)
+
+
 def parse_medications(v: Value) -> tuple[list[dict[str, str]], float]:
     meds: list[dict[str, str]] = []
     score = 1.0
@@ -858,6 +876,7 @@ def parse_medications(v: Value) -> tuple[list[dict[str, str]], float]:
         # A μ lost or misread after a tablet or capsule ("S錠50g", "50&g"): no
         # tablet holds grams of a drug; powders (散, 顆粒) do and stay.
         read = name
+        name = _fix_drug_name(name)
         name = MED_FORM_MISREAD.sub(lambda f: f[1] if f[1] in MED_FORMS else "錠", name)
         name, lost_mu = re.subn(r"(?<=錠|ル)(\d+(?:\.\d+)?)\s*[&$^*]?g$", r"\1μg", name)
         dose = re.sub(r"\s+", " ", dose).strip()
