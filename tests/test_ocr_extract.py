@@ -262,9 +262,12 @@ def test_it_takes_specks_read_as_symbols_for_no_value() -> None:
     from transfer.ocr.extract import extract
 
     found = extract([_line('特記事項 "®', 0), _line("意向 @ '", 1)])
+    letters = extract([_line("意向 OR", 0), _line("特記事項 眼鏡使用", 1)])
 
     assert "notes" not in found
     assert "advance_directive" not in found
+    assert "advance_directive" not in letters  # a stamp read as letters is no wish
+    assert letters["notes"].value == "眼鏡使用"
 
 
 def test_it_reads_vitals_whose_labels_lost_their_first_character() -> None:

@@ -983,6 +983,15 @@ def _bp_by_unit(text: str) -> tuple[tuple[int, int], float] | None:
     return None
 
 
+FREE_TEXT = frozenset({"advance_directive", "current_illness", "notes", "adl"})
+
+
+def _speck_text(text: str) -> bool:
+    """A few letters or signs without one Japanese character."""
+    squashed = text.replace(" ", "")
+    return len(squashed) <= 3 and not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", squashed)
+
+
 def parse_vitals(
     text: str, box: Box | None, conf: float, *, block: bool = False
 ) -> dict[str, Found]:
@@ -1054,6 +1063,8 @@ def extract(
             return
         if isinstance(f.value, str) and not re.search(r"\w", f.value):
             return  # specks read as quotes or symbols ('"®'): no reading at all
+        if path in FREE_TEXT and isinstance(f.value, str) and _speck_text(f.value):
+            return  # "OR", "Dn": a stamp or a mark read as letters, not a wish
         if f.value == [] and path != "allergies":
             return
         if path not in found or f.score > found[path].score:
