@@ -582,34 +582,37 @@ def fix_facility_name(name: str) -> str:
     """ "介護老人保伴施設 晴れの国" → 介護老人保健施設; "さく5" → さくら (a
     handwritten ら read as 5 between kana)."""
     fixed = _fix_fuzzy_part(name, FACILITY_TYPES, at_end=False)
-    fixed = re.sub(r"(?<=[ぁ-ゖ])5(?=[ぁ-ゖ]|$)", "ら", fixed)
-    return fixed if fixed.replace(" ", "") != name.replace(" ", "") else name
+    return re.sub(r"(?<=[ぁ-ゖ])5(?=[ぁ-ゖ]|$)", "ら", fixed)
 
 
 def fix_clinic_name(name: str) -> str:
     """ "小川内科タリニック" → 小川内科クリニック."""
-    fixed = _fix_fuzzy_part(name, CLINIC_KINDS, at_end=True)
-    return fixed if fixed.replace(" ", "") != name.replace(" ", "") else name
+    return _fix_fuzzy_part(name, CLINIC_KINDS, at_end=True)
 
 
 MISREAD_SHOWA_REIWA = re.compile(r"(?<![昭令])[^\s\d昭令平大明元]\s*和(?=\s*(?:\d{1,2}|元)\s*年)")
 
 
+def parse_date_misread_era(text: str, era: str) -> tuple[str | None, float]:
+    """A date whose era's first character is misread ("了和7年"), read with
+    ``era`` (昭和 or 令和, the eras ending in 和); never surer than 0.6."""
+    misread = MISREAD_SHOWA_REIWA.search(text)
+    if misread is None:
+        return None, 0.0
+    iso, p = nz.parse_date(text[: misread.start()] + era + text[misread.end() :])
+    return iso, min(p, 0.6)
+
+
 def parse_birth(v: Value, today_iso: str | None) -> dict[str, Found]:
     out: dict[str, Found] = {}
-    text = nz.nfkc(v.text)
     # "1936/08/0688歳": the day glued to the age.
-    text = re.sub(r"((?:18|19|20)\d{2}/\d{1,2}/\d{2})(?=\d{2,3}\s*歳)", r"\1 ", text)
+    text = nz.unglue_date(nz.nfkc(v.text))
     age = re.search(r"(?:満\s*)?(\d{1,3})\s*歳", text)
     date_text = text[: age.start()] if age else text
     iso, p = nz.parse_date(date_text)
-    era = MISREAD_SHOWA_REIWA.search(date_text)
-    if iso is None and age and era:
-        # "了和7年": of the eras ending in 和, a person aged 7 or more was
-        # born in 昭和 (令和 began in 2019).
-        fixed = "昭和" if int(age[1]) >= 7 else "令和"
-        iso, p = nz.parse_date(date_text[: era.start()] + fixed + date_text[era.end() :])
-        p = min(p, 0.6)
+    if iso is None and age:
+        # A person aged 7 or more was born in 昭和, not 令和 (begun in 2019).
+        iso, p = parse_date_misread_era(date_text, "昭和" if int(age[1]) >= 7 else "令和")
     if iso:
         out["birth_date"] = Found(iso, p, v.box)
     if age:
@@ -998,25 +1001,24 @@ def parse_vitals(
     """Vital signs in a text; ``block``: the text is the vitals block itself."""
     out: dict[str, Found] = {}
     text = squash(text)
-    top = conf
     for key, pattern in VITAL_PATTERNS.items():
-        conf = top
         m = pattern.search(text)
+        label_conf = conf
         if not m and block and key in VITAL_LABELS_LOOSE:
             m = VITAL_LABELS_LOOSE[key].search(text)
-            conf = min(top, 0.7)
+            label_conf = min(conf, 0.7)
         if not m:
             if key == "bp" and block and (by_unit := _bp_by_unit(text)):
                 (sys_, dia), p = by_unit
-                out["vitals.bp_systolic"] = Found(sys_, min(p, top), box)
-                out["vitals.bp_diastolic"] = Found(dia, min(p, top), box)
+                out["vitals.bp_systolic"] = Found(sys_, min(p, conf), box)
+                out["vitals.bp_diastolic"] = Found(dia, min(p, conf), box)
             continue
         raw = m[1]
         if key == "bp":
             bp, p = nz.parse_bp(raw)
             if bp:
-                out["vitals.bp_systolic"] = Found(bp[0], min(p, conf), box)
-                out["vitals.bp_diastolic"] = Found(bp[1], min(p, conf), box)
+                out["vitals.bp_systolic"] = Found(bp[0], min(p, label_conf), box)
+                out["vitals.bp_diastolic"] = Found(bp[1], min(p, label_conf), box)
             continue
         parser = {
             "temperature_c": nz.parse_temperature,
@@ -1028,7 +1030,7 @@ def parse_vitals(
         }[key]
         value, p = parser(raw)
         if value is not None:
-            out[f"vitals.{key}"] = Found(value, min(p, conf), box)
+            out[f"vitals.{key}"] = Found(value, min(p, label_conf), box)
     if "vitals.jcs" not in out and "清明" in text:
         out["vitals.jcs"] = Found(0, min(0.9, conf), box)
     return out
@@ -1084,11 +1086,9 @@ def extract(
 
     if v := first("written_date"):
         iso, p = nz.parse_date(v.text)
-        if iso is None and (misread := MISREAD_SHOWA_REIWA.search(v.text)):
+        if iso is None:
             # A record is written now: of the eras ending in 和 that is 令和.
-            text = v.text[: misread.start()] + "令和" + v.text[misread.end() :]
-            iso, p = nz.parse_date(text)
-            p = min(p, 0.6)
+            iso, p = parse_date_misread_era(v.text, "令和")
         put("written_date", Found(iso, min(p, v.conf), v.box))
     if v := first("name"):
         put_all(parse_name_block(v), v.conf)

@@ -366,10 +366,15 @@ def _find_date(text: str, today: date | None) -> _DateHit | None:
 _DATE_GLUED = re.compile(r"((?:18|19|20)\d{2}/\d{1,2}/\d{2})(?=\d{1,3}\s*(?:時|:|歳))")
 
 
+def unglue_date(text: str) -> str:
+    """A space between a western date and the time or age glued to it."""
+    return _DATE_GLUED.sub(r"\1 ", text)
+
+
 def _prep_date(s: str) -> tuple[str, bool]:
     text = nfkc(s)
     text = _ERA_LETTER_GLUE.sub(r"\1 ", text)
-    fixed = _DATE_GLUED.sub(r"\1 ", fix_digits(text))
+    fixed = unglue_date(fix_digits(text))
     # 令 and 今 differ by one stroke; 今和 is no era.
     fixed = re.sub(r"今(?=\s*和\s*(?:\d|元))", "令", fixed)
     # Digits spaced out before 年/月/日 ("4月2 2 日") are one number.
