@@ -20,6 +20,7 @@ from transfer.ocr import FIELD_PATHS, Quality, extract_page
 from transfer.ocr.calibrate import GREEN_BOUND, _table, calibrated, shown
 from transfer.ocr.extract import Found, _check_age
 from transfer.ocr.image import load_photo
+from transfer.ocr.pipeline import ILLEGIBLE_PAGE_CONF, judge_legibility
 from transfer.ocr.preprocess import find_page, prepare
 
 from .sheets import shared_dir
@@ -96,6 +97,40 @@ def test_it_asks_for_a_retake_when_the_photo_is_out_of_focus() -> None:
     quality = prepare(np.asarray(blurred)).quality
 
     assert "blurred" in quality.problems and not quality.ok
+
+
+def _shaken(img: np.ndarray, length: int) -> bytes:
+    """The photo smeared sideways by a moving hand (a horizontal motion kernel)."""
+    kernel = np.full((1, length), 1.0 / length, np.float32)
+    smeared = cv2.filter2D(img, -1, kernel)
+    buf = io.BytesIO()
+    Image.fromarray(smeared).save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+def test_it_asks_for_a_retake_when_the_hand_shook() -> None:
+    """Motion along the ruled lines leaves them sharp, so the sharpness
+    measure passes the photo; the text it smeared reads as noise."""
+    sharp = np.asarray(Image.open(DEV / "sheet_00019.jpg").convert("RGB"))
+    shaken = _shaken(sharp, 7)
+
+    assert "blurred" not in prepare(load_photo(shaken)).quality.problems
+    result = extract_page(shaken)
+
+    assert "illegible" in result.quality.problems and not result.quality.ok
+    assert result.page_conf < ILLEGIBLE_PAGE_CONF
+    assert all(f.confidence < 0.9 for f in result.fields.values())
+
+
+def test_it_judges_legibility_by_how_surely_the_words_were_read() -> None:
+    readable, noise = Quality(), Quality()
+
+    judge_legibility(readable, ILLEGIBLE_PAGE_CONF)
+    judge_legibility(noise, ILLEGIBLE_PAGE_CONF - 0.01)
+    judge_legibility(noise, 0.0)  # judged twice: still one problem
+
+    assert readable.ok and readable.problems == []
+    assert noise.problems == ["illegible"] and not noise.ok
 
 
 def test_it_says_so_when_no_page_is_in_the_photo() -> None:

@@ -585,23 +585,34 @@ def queued(asked: Transfer, town: Any) -> OcrJob:
     return OcrJob.objects.get(photo=attach(asked, town.nurse))
 
 
+@pytest.mark.parametrize(
+    ("code", "hint"),
+    [
+        ("blurred", "ピントが合っていません。もう一度撮影してください。"),
+        ("illegible", "文字をほとんど読み取れませんでした。"),
+    ],
+)
 def test_it_stores_quality_problems_and_shows_a_retake_hint(
-    queued: OcrJob, monkeypatch: pytest.MonkeyPatch, clients: dict[str, Client]
+    queued: OcrJob,
+    monkeypatch: pytest.MonkeyPatch,
+    clients: dict[str, Client],
+    code: str,
+    hint: str,
 ) -> None:
     result = page({"name": (PATIENT, 0.3, None)})
-    result.quality = Quality(ok=False, problems=["blurred"])
+    result.quality = Quality(ok=False, problems=[code])
     monkeypatch.setattr("transfer.ocr.extract_page", lambda data: result)
 
     job = services.ocr_job_run(job_id=queued.pk)
 
     assert job is not None and job.status == "done"
-    assert job.quality == ["blurred"]
+    assert job.quality == [code]
     done = TransferEvent.objects.filter(type="ocr.status").order_by("id").last()
     assert done is not None
-    assert (done.payload["status"], done.payload["problems"]) == ("done", ["blurred"])
+    assert (done.payload["status"], done.payload["problems"]) == ("done", [code])
     assert field(queued.photo.transfer, "name").confidence == 0.3
     html = clients["nurse"].get(f"/transfers/{queued.photo.transfer_id}/").content.decode()
-    assert "ピントが合っていません。もう一度撮影してください。" in html
+    assert hint in html
     assert "要確認 1 項目" in html
 
 
