@@ -947,6 +947,11 @@ def test_it_rejects_invalid_care_levels(raw: str) -> None:
         ("IVb", "Ⅳ", 0.5),
         ("Ha", "Ⅱa", 0.6),  # Ⅱ's bars joined by the serifs
         ("四b", "Ⅲb", 0.6),  # a rank with b is never Ⅳ
+        ("WV", "Ⅳ", 0.4),  # the scale has no Ⅴ: Ⅳ with its I misread
+        ("vV", "Ⅳ", 0.4),
+        ("V", "Ⅳ", 0.4),
+        ("Mb", "Ⅲb", 0.4),  # only Ⅱ and Ⅲ take a/b; three joined strokes
+        ("fb", "Ⅱb", 0.4),
     ],
 )
 def test_it_parses_dementia_levels(raw: str, expected: str, p: float) -> None:

@@ -1100,7 +1100,8 @@ def parse_dementia_level(s: str) -> Parsed[str]:
     The result uses the Roman numeral characters Ⅰ Ⅱ Ⅲ Ⅳ as printed on Japanese
     forms. OCR readings I/II/III/IV are exact; stroke glyphs (1I, Il, 皿, 川, lV) and
     Arabic digits (2a) are repairs. Ⅱ/Ⅲ require a or b (without it the rank is
-    unknown: ``None``); a spurious a/b on Ⅰ or Ⅳ is dropped at 0.5.
+    unknown: ``None``); a spurious a/b on Ⅰ or Ⅳ is dropped at 0.5. Guesses
+    from a glyph that is no numeral ("Mb", "WV") score 0.4.
     """
     text = _RE_DEMENTIA_LABEL.sub("", re.sub(r"\s+", "", nfkc(s)))
     if "自立" in text:
@@ -1114,6 +1115,12 @@ def parse_dementia_level(s: str) -> Parsed[str]:
         # Ⅱ's two bars joined by its serifs read as H; Ⅲ in a box-like glyph
         # read as 四 (a rank with a or b is Ⅱ or Ⅲ, never Ⅳ).
         return ("Ⅱ" if m[1] == "H" else "Ⅲ") + m[2].lower(), 0.6
+    if m := re.fullmatch(r"([A-HJ-KM-Za-hj-km-z])([ab])", text):
+        # Only Ⅱ and Ⅲ take an a or b, so a single letter before it is one of
+        # them with its strokes joined: "Mb" (three strokes and serifs) is Ⅲ,
+        # any other ("fb", "Yb") Ⅱ; the strokes on the page settle it
+        # (pipeline._recount_dementia_numeral).
+        return ("Ⅲ" if m[1] in "MmWw" else "Ⅱ") + m[2], 0.4
     roman = re.fullmatch(r"([IiLl1|!皿川]+)([Vv])?([abAB])?", text)
     arabic = re.fullmatch(r"([1-4])([abAB])?", text)
     if roman is not None:
@@ -1131,6 +1138,10 @@ def parse_dementia_level(s: str) -> Parsed[str]:
         suffix = (roman.group(3) or "").lower()
     elif arabic is not None:
         level, p, suffix = int(arabic.group(1)), 0.8, (arabic.group(2) or "").lower()
+    elif re.fullmatch(r"[A-Za-z|!]?[Vv]", text):
+        # The scale has no Ⅴ: a V is Ⅳ whose I was lost or read as another
+        # letter, as handwriting often is ("WV", "vV", "V").
+        return "Ⅳ", 0.4
     else:
         return NOTHING
     if level in (2, 3):
