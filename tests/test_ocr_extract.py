@@ -391,3 +391,28 @@ def test_it_reads_the_medications_under_a_two_word_label() -> None:
     found = extract([_line("服薬内容", 0), _line("フロセミド錠20mg 1錠 分1 朝食後", 1)])
 
     assert found["medications"].value == [{"name": "フロセミド錠20mg", "dose": "1錠 分1 朝食後"}]
+
+
+@pytest.mark.parametrize("label", ["近基 年自立度", "知傘自立度", "科知征自立度"])
+def test_it_knows_a_garbled_label_by_its_own_ending(label: str) -> None:
+    """Handwritten forms: two or three characters of 認知症自立度 misread, but
+    the line is label-long and ends in 自立度, which no other label does."""
+    from transfer.ocr.extract import extract
+
+    cells = [_line(label, 0), _line("WV", 0)]
+    cells[0].cell, cells[1].cell = 0, 1
+    for c in cells[1].chars:  # the value cell right of the label cell
+        c.box = (c.box[0] + 200, *c.box[1:])
+
+    found = extract(cells)
+
+    assert found["dementia_level"].value == "Ⅳ"
+    assert found["dementia_level"].score < 0.9  # a guess from a glyph that is no numeral
+
+
+def test_it_does_not_take_a_birth_date_label_for_the_record_date() -> None:
+    """記入年月日 ends like 生年月日: 年月日 is no label's own ending."""
+    from transfer.ocr.extract import _TAIL_FIELDS
+
+    assert "年月日" not in _TAIL_FIELDS
+    assert _TAIL_FIELDS["自立度"] == "dementia_level"

@@ -174,6 +174,26 @@ def _label_pattern() -> tuple[re.Pattern[str], list[str]]:
 LABEL_RE, _LABEL_FIELDS = _label_pattern()
 
 
+def _tail_fields() -> dict[str, str]:
+    """The last three characters of each label of five or more, where no
+    label of another field nor a heading ends in them (自立度, 者番号, ルギー;
+    not 年月日, which 生年月日 ends in too)."""
+    owners: dict[str, set[str]] = {}
+    for field, labels in LABELS.items():
+        for label in labels:
+            if len(label) >= 5:
+                owners.setdefault(label[-3:], set()).add(field)
+    for field, labels in [*LABELS.items(), ("_heading", HEADINGS)]:
+        for label in labels:
+            for tail, fields in owners.items():
+                if label.endswith(tail):
+                    fields.add(field)
+    return {tail: next(iter(f)) for tail, f in owners.items() if len(f) == 1}
+
+
+_TAIL_FIELDS = _tail_fields()
+
+
 def find_labels(segments: list[Segment]) -> list[Hit]:
     hits: list[Hit] = []
     for si, seg in enumerate(segments):
@@ -237,6 +257,16 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
                         key = (d, -len(label), 1 if rest else 0)
                         if d <= allowed and (best is None or key < best[:3]):
                             best = (*key, field, skip + len(label) + extra)
+        tail_field = _TAIL_FIELDS.get(text[-3:])
+        if (
+            best is None
+            and tail_field
+            and any(abs(len(text) - len(lb)) <= 1 for lb in LABELS[tail_field] if len(lb) >= 5)
+        ):
+            # Too garbled for the edit distance, but the line is as long as a
+            # label and ends in a long label's own last three characters:
+            # "近基年自立度", "知傘自立度" (認知症自立度).
+            best = (0, 0, 0, tail_field, len(text))
         if best is not None:
             # Map the end offset in the space-free text back onto seg.text.
             end, seen = 0, 0
