@@ -158,3 +158,34 @@ def test_a_band_with_no_width_does_not_crash_the_worker() -> None:
 
     assert glyphs == [] and mark.shape == (80, 0)
     assert _add_swallowed([], mark, 29.0, 40.0) == []
+
+
+def test_it_reads_the_circled_answer_beside_a_latin_label_when_ocr_lost_the_options() -> None:
+    """DNAR 有・無 on a hand form: OCR read the label but nothing of the
+    options the pen crossed. The kanji stand taller than the capitals of
+    "DNAR"; measured by the label alone, they reached out of the text line
+    and were taken for the circle's ink."""
+    size = 24
+    for circle, expected in ((0, True), (1, False)):
+        img = Image.new("L", (700, 120), 255)
+        d = ImageDraw.Draw(img)
+        font = _font(size)
+        y = 45
+        d.text((20, y), "DNAR", font=font, fill=0)
+        xs = [150, 150 + int(size * 2.6)]
+        d.text((xs[0], y), "有", font=font, fill=0)
+        d.text((xs[0] + int(size * 1.5), y), "・", font=font, fill=0)
+        d.text((xs[1], y), "無", font=font, fill=0)
+        cx = xs[circle]
+        d.ellipse((cx - 12, y - 8, cx + size + 12, y + size + 14), outline=30, width=3)
+        page = _blank_page(np.asarray(img, dtype=np.uint8).copy())
+        label = Segment(
+            [Char(ch, (20 + i * 16, y + 8, 15, 17), 0.9) for i, ch in enumerate("DNAR")], 0
+        )
+
+        marks = read_marks(page, [label])
+
+        assert "dnar" in marks, marks
+        value, score, _box = marks["dnar"]
+        assert value is expected
+        assert score >= 0.8  # named by its place in the printed order

@@ -44,6 +44,11 @@ CARE_LEVELS = ("要支援1", "要支援2", "要介護1", "要介護2", "要介�
 _ONE_LIKE = str.maketrans({"】": "1", "]": "1", "l": "1", "I": "1", "|": "1", "i": "1"})
 
 
+# Height of a kanji over the capitals of the same type size (Noto, IPA and
+# MS fonts: 1.25-1.4); the value that measured 有・無 right of "DNAR".
+CJK_PER_CAP = 1.3
+
+
 @dataclass
 class _Line:
     """A text line located from OCR: where the label ends and how big the type is."""
@@ -151,6 +156,11 @@ def _line_right_of(
     cy, h = _measure_line(gray, lines, label)
     if h < 8:
         return None
+    if all(c.ch.isascii() for c in label):
+        # A Latin label ("DNAR") measures its capitals, about three quarters
+        # of the height of the kanji options beside it (有・無), which would
+        # otherwise reach out of the text line and count as mark ink.
+        h *= CJK_PER_CAP
     lx1 = max(c.box[0] + c.box[2] for c in label)
     x0 = lx1 + int(0.2 * h)
     x1 = min(gray.shape[1], x0 + int(22 * h))
