@@ -66,6 +66,13 @@ def test_it_ends_a_name_at_the_honorific_when_the_bracket_was_lost() -> None:
     assert out["sex"].value == "female"
 
 
+def test_it_reads_the_sex_before_a_speck_at_the_end_of_the_line() -> None:
+    out = parse_name_block(value("山本進 様(ヤマモトススム) 男性 !"))
+
+    assert out["sex"].value == "male"
+    assert out["name"].value == "山本進"
+
+
 def test_it_reads_spo2_written_in_lower_case() -> None:
     from transfer.ocr.extract import parse_vitals
 

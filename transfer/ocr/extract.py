@@ -556,6 +556,8 @@ def parse_name_block(v: Value) -> dict[str, Found]:
     if kana:
         out["name_kana"] = Found(nz.to_katakana(clean_text(kana[1])), 1.0, v.box)
         text = text[: kana.start()] + " " + text[kana.end() :]
+    # A speck after the last word ("男性 !") is no part of the line.
+    text = re.sub(r"[^\w)）]+$", "", text)
     sex = re.search(r"(男性|女性|男|女)\s*$", text)
     if sex and not re.search(r"男.*女|女.*男", text):
         out["sex"] = Found("male" if sex[1].startswith("男") else "female", 1.0, v.box)
