@@ -423,3 +423,40 @@ def test_it_does_not_take_a_birth_date_label_for_the_record_date() -> None:
 
     assert "年月日" not in _TAIL_FIELDS
     assert _TAIL_FIELDS["自立度"] == "dementia_level"
+
+
+def test_it_trusts_a_name_its_furigana_confirms() -> None:
+    from transfer.ocr.extract import NAME_CONFIRMED, extract
+
+    found = extract([_line("氏名 山田 和夫 様(やまだ かずお) 男", 0)])
+
+    assert found["name"].value.replace(" ", "") == "山田和夫"
+    assert found["name"].score == NAME_CONFIRMED
+    assert found["name_kana"].score == NAME_CONFIRMED
+
+
+def test_it_distrusts_a_name_its_furigana_contradicts() -> None:
+    """和夫 misread as 和大: its usual reading is カズヒロ, not the カズオ read
+    beside it, so the kanji is not shown as certain however sure OCR was."""
+    from transfer.ocr.extract import NAME_DISPUTED, extract
+
+    found = extract([_line("氏名 山田 和大 様(やまだ かずお) 男", 0)])
+
+    assert found["name"].score <= NAME_DISPUTED
+    assert found["name_kana"].value.replace(" ", "") == "ヤマダカズオ"
+
+
+@pytest.mark.parametrize(
+    ("name", "kana", "same"),
+    [
+        ("長谷川 千代子", "ハセガワ チヨコ", True),
+        ("長谷川千代子", "はせがわちよこ", True),  # furigana in hiragana
+        ("橋本 トシ子", "ハシモト トシコ", True),  # kana inside the name
+        ("長谷川 千代了チ", "ハセガワ チヨコ", False),
+        ("山田 和夫", "", False),
+    ],
+)
+def test_it_compares_a_name_with_its_reading(name: str, kana: str, same: bool) -> None:
+    from transfer.ocr.reading import reads_as
+
+    assert reads_as(name, kana) is same

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import normalise as nz
+from .reading import reads_as
 from .recognise import Segment, union
 from .types import Box
 
@@ -1348,7 +1349,34 @@ def extract(
                     put("written_date", Found(iso, min(p, conf, 0.95), date_box))
                     break
     _check_age(found)
+    _check_name_reading(found)
     return found
+
+
+# Raw score of a name and furigana that confirm each other: above any
+# single reading's, so the calibration fits it as a level of its own.
+NAME_CONFIRMED = 0.99
+# A name whose usual reading is not the furigana read beside it: on seeds
+# 1000-1079 the kanji was the misread one in 12 of 21 such pairs, the kana in
+# 5 (and 4 were unusual readings of right names).
+NAME_DISPUTED = 0.7
+
+
+def _check_name_reading(found: dict[str, Found]) -> None:
+    """The name in kanji against its furigana: two independent readings.
+
+    When the kanji's usual reading is the kana read, both are right (38 of
+    38 such pairs on seeds 1000-1079); when it is not, the kanji is the
+    likelier misread and is not to be trusted without a look.
+    """
+    name, kana = found.get("name"), found.get("name_kana")
+    if name is None or kana is None:
+        return
+    if reads_as(str(name.value), str(kana.value)):
+        name.score = max(name.score, NAME_CONFIRMED)
+        kana.score = max(kana.score, NAME_CONFIRMED)
+    else:
+        name.score = min(name.score, NAME_DISPUTED)
 
 
 def _check_age(found: dict[str, Found]) -> None:
