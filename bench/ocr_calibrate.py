@@ -70,11 +70,22 @@ def wilson_lower(ok: int, n: int) -> float:
 
 
 def isotonic_blocks(points: list[tuple[float, bool]]) -> list[tuple[float, int, int]]:
-    """(lowest raw score, right, n) per block of a monotone fit (pool adjacent violators)."""
-    points.sort(key=lambda p: p[0])
-    blocks: list[list[float]] = []  # [low, ok, n]
+    """(lowest raw score, right, n) per block of a monotone fit (pool adjacent violators).
+
+    Readings with the same raw score start as one group: a block boundary
+    between them could not be told apart at lookup, where the last step whose
+    low is <= raw wins: a tie at 0.0 split in two gave every 0.0 reading the
+    upper part's bound (0.978 on hand forms' pulses, and a pulse of 77 read
+    as 177 was shown green).
+    """
+    groups: dict[float, list[float]] = {}
     for raw, ok in points:
-        blocks.append([raw, float(ok), 1.0])
+        g = groups.setdefault(raw, [raw, 0.0, 0.0])
+        g[1] += ok
+        g[2] += 1
+    blocks: list[list[float]] = []  # [low, ok, n]
+    for raw in sorted(groups):
+        blocks.append(list(groups[raw]))
         while len(blocks) > 1 and (
             blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]
             or (blocks[-1][2] < MIN_BLOCK and len(blocks) > 1 and blocks[-2][2] < MIN_BLOCK)
