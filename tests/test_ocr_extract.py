@@ -452,7 +452,11 @@ def test_it_distrusts_a_name_its_furigana_contradicts() -> None:
         ("長谷川 千代子", "ハセガワ チヨコ", True),
         ("長谷川千代子", "はせがわちよこ", True),  # furigana in hiragana
         ("橋本 トシ子", "ハシモト トシコ", True),  # kana inside the name
+        ("長谷川 実", "ハセガワ ミノル", True),  # a name's reading, not the usual ミ
+        ("林 三郎", "ハヤシ サブロウ", True),
         ("長谷川 千代了チ", "ハセガワ チヨコ", False),
+        ("機山 正", "ヨコヤマ タダシ", False),  # 横 misread
+        ("片山 男", "カタヤマ イサム", False),  # 勇 misread
         ("山田 和夫", "", False),
     ],
 )

@@ -1356,18 +1356,18 @@ def extract(
 # Raw score of a name and furigana that confirm each other: above any
 # single reading's, so the calibration fits it as a level of its own.
 NAME_CONFIRMED = 0.99
-# A name whose usual reading is not the furigana read beside it: on seeds
-# 1000-1079 the kanji was the misread one in 12 of 21 such pairs, the kana in
-# 5 (and 4 were unusual readings of right names).
+# A name that cannot be read as the furigana read beside it: on seeds
+# 1000-1079 the kanji was the misread one in 12 of 17 such pairs, the kana in
+# the other 5.
 NAME_DISPUTED = 0.7
 
 
 def _check_name_reading(found: dict[str, Found]) -> None:
     """The name in kanji against its furigana: two independent readings.
 
-    When the kanji's usual reading is the kana read, both are right (38 of
-    38 such pairs on seeds 1000-1079); when it is not, the kanji is the
-    likelier misread and is not to be trusted without a look.
+    When the kana is a reading of the kanji, both are right (42 of 42 such
+    pairs on seeds 1000-1079); when it is not, the kanji is the likelier
+    misread and is not to be trusted without a look.
     """
     name, kana = found.get("name"), found.get("name_kana")
     if name is None or kana is None:

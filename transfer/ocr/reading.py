@@ -1,43 +1,72 @@
-"""Kanji names → their kana reading, to check a name against its furigana.
+"""Kanji names against their kana reading (furigana).
 
 A sheet prints the patient's name twice: in kanji and in kana (ふりがな).
-OCR reads the two independently, so when the kanji's usual reading is the
-kana that was read, both are almost certainly right; when it is not, one of
-them may be misread (和夫 read as 和大 reads カズヒロ, not カズオ), or the
-name has an unusual reading. pykakasi gives the usual reading from the
-SKK-derived kakasi dictionary: general Japanese, no list of our own.
+OCR reads the two independently, so when the kana is one of the ways the
+kanji can be read, both are almost certainly right; when it is not, one of
+them is misread (和夫 read as 和大 cannot be read カズオ) or, rarely, the name
+has a reading no dictionary holds. The readings come from pykakasi's kanwa
+dictionary (derived from SKK's): general Japanese, no list of our own.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 
 @cache
-def _kakasi() -> Any:
-    # Loaded once per process (about half a second: the dictionary).
-    import pykakasi
+def _kanwa() -> Any:
+    # pykakasi's dictionary of words and their readings, keyed by the first
+    # character (loaded once per process, about half a second). pykakasi is
+    # pinned: Kanwa is its own lookup class, not a documented interface.
+    from pykakasi.kanji import Kanwa
 
-    return pykakasi.kakasi()
+    return Kanwa()
+
+
+def _katakana(text: str) -> str:
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
 
 
 def _plain(text: str) -> str:
     s = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in s if not ch.isspace())
+    return _katakana("".join(ch for ch in s if not ch.isspace()))
 
 
-def kana_reading(text: str) -> str:
-    """The usual reading of ``text`` in katakana, spaces dropped."""
-    return "".join(part["kana"] for part in _kakasi().convert(_plain(text)))
+@lru_cache(maxsize=4096)
+def _readings_at(name: str, i: int) -> frozenset[tuple[int, str]]:
+    """(length, reading in katakana) of every dictionary word at name[i:]."""
+    table = _kanwa().load(name[i])
+    if not table:
+        return frozenset()
+    return frozenset(
+        (len(word), _katakana(yomi))
+        for word, entries in table.items()
+        if name.startswith(word, i)
+        for yomi, context in entries
+        if context is None  # okurigana-dependent readings are for verbs
+    )
 
 
 def reads_as(name: str, kana: str) -> bool:
-    """Whether the kanji name's usual reading is the kana given for it."""
-    expected = _plain(kana)
-    if not expected or not _plain(name):
+    """Whether ``kana`` is a reading of the name in kanji: the name splits
+    into dictionary words and kana whose readings make up the kana exactly
+    (長谷川|実 → ハセガワ|ミノル; 橋本|ト|シ|子 → ハシモト|ト|シ|コ)."""
+    name, kana = _plain(name), _plain(kana)
+    if not name or not kana:
         return False
-    # Furigana may be printed in hiragana or katakana.
-    expected = "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in expected)
-    return kana_reading(name) == expected
+
+    @cache
+    def fits(i: int, j: int) -> bool:
+        if i == len(name):
+            return j == len(kana)
+        ch = name[i]
+        if "ァ" <= ch <= "ヺ" or ch == "ー":
+            return j < len(kana) and kana[j] == ch and fits(i + 1, j + 1)
+        return any(
+            kana.startswith(yomi, j) and fits(i + n, j + len(yomi))
+            for n, yomi in _readings_at(name, i)
+        )
+
+    return fits(0, 0)
