@@ -464,3 +464,20 @@ def test_it_compares_a_name_with_its_reading(name: str, kana: str, same: bool) -
     from transfer.ocr.reading import reads_as
 
     assert reads_as(name, kana) is same
+
+
+@pytest.mark.parametrize(
+    ("line", "kana"),
+    [
+        ("氏名 平松 清子 様(ヒラマツ キョコ) 女", "ヒラマツキヨコ"),  # ョ for ヨ
+        ("氏名 清水 三郎 様(シミズ サプロウ) 男", "シミズサブロウ"),  # ゜ for ゛
+        ("氏名 平松 和子 様(ヒラマッ カズコ) 女", "ヒラマツカズコ"),  # ッ for ツ
+    ],
+)
+def test_it_puts_the_furigana_right_by_the_names_reading(line: str, kana: str) -> None:
+    from transfer.ocr.extract import NAME_REPAIRED, extract
+
+    found = extract([_line(line, 0)])
+
+    assert found["name_kana"].value.replace(" ", "") == kana
+    assert found["name_kana"].score == NAME_REPAIRED == found["name"].score

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import normalise as nz
-from .reading import reads_as
+from .reading import reading_like, reads_as
 from .recognise import Segment, union
 from .types import Box
 
@@ -1356,6 +1356,9 @@ def extract(
 # Raw score of a name and furigana that confirm each other: above any
 # single reading's, so the calibration fits it as a level of its own.
 NAME_CONFIRMED = 0.99
+# The same, once the furigana's small kana or ゛/゜ is put right by the name's
+# reading.
+NAME_REPAIRED = 0.95
 # A name that cannot be read as the furigana read beside it: on seeds
 # 1000-1079 the kanji was the misread one in 12 of 17 such pairs, the kana in
 # the other 5.
@@ -1375,6 +1378,11 @@ def _check_name_reading(found: dict[str, Found]) -> None:
     if reads_as(str(name.value), str(kana.value)):
         name.score = max(name.score, NAME_CONFIRMED)
         kana.score = max(kana.score, NAME_CONFIRMED)
+    elif (reading := reading_like(str(name.value), str(kana.value))) is not None:
+        # They agree but for kana OCR tells apart only by size or by its
+        # mark (ヒラマッ, キョコ, サプロウ): the kanji's reading puts them right.
+        name.score = max(name.score, NAME_REPAIRED)
+        found["name_kana"] = Found(reading, NAME_REPAIRED, kana.box, kana.text)
     else:
         name.score = min(name.score, NAME_DISPUTED)
 

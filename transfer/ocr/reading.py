@@ -45,8 +45,62 @@ def _readings_at(name: str, i: int) -> frozenset[tuple[int, str]]:
         for word, entries in table.items()
         if name.startswith(word, i)
         for yomi, context in entries
-        if context is None  # okurigana-dependent readings are for verbs
+        # Readings that depend on okurigana are for verbs; one ending in っ
+        # (平松 ひらまっ) is a form taken only before another word.
+        if context is None and not yomi.endswith("っ")
     )
+
+
+_SMALL = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+
+
+def _loose(ch: str) -> str:
+    """A kana as OCR confuses it: small and full size, ゛ and ゜ alike."""
+    base = unicodedata.normalize("NFD", ch.translate(_SMALL))[:1]
+    return base
+
+
+def reading_like(name: str, kana: str) -> str | None:
+    """A reading of the name in kanji that differs from ``kana`` only where
+    OCR confuses kana (ッ/ツ, ョ/ヨ, プ/ブ), with its spaces; None if there
+    is none. ``reads_as`` is the exact test."""
+    name, plain = _plain(name), _plain(kana)
+    if not name or not plain:
+        return None
+    target = "".join(_loose(ch) for ch in plain)
+
+    @cache
+    def fit(i: int, j: int) -> str | None:
+        if i == len(name):
+            return "" if j == len(target) else None
+        ch = name[i]
+        if "ァ" <= ch <= "ヺ" or ch == "ー":
+            options = [(1, ch)]
+        else:
+            # The reading closest to the kana as read goes first (ハセガワ,
+            # not the ハセカワ that also fits loosely; サブロウ for サプロウ).
+            options = sorted(
+                _readings_at(name, i),
+                key=lambda o: (-sum(a == b for a, b in zip(o[1], plain[j:], strict=False)), o),
+            )
+        for n, yomi in options:
+            loose = "".join(_loose(c) for c in yomi)
+            if target.startswith(loose, j) and (rest := fit(i + n, j + len(loose))) is not None:
+                return yomi + rest
+        return None
+
+    found = fit(0, 0)
+    if found is None:
+        return None
+    # Put the reading back where the OCR kana had its spaces (family | given).
+    out, k = [], 0
+    for ch in _katakana(unicodedata.normalize("NFKC", kana).strip()):
+        if ch.isspace():
+            out.append(" ")
+        elif k < len(found):
+            out.append(found[k])
+            k += 1
+    return "".join(out)
 
 
 def reads_as(name: str, kana: str) -> bool:
