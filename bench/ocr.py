@@ -28,6 +28,7 @@ import datetime as dt
 import importlib.util
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -143,6 +144,10 @@ def run_set(
         if outcome.error is not None:
             failures.append({"id": outcome.stem, "code": outcome.error["code"]})
     wall = time.perf_counter() - t0
+    # The largest process's peak resident memory (kB on Linux): the workers
+    # (joined by now) and their Tesseract runs; in-process with one job.
+    who = resource.RUSAGE_SELF if jobs <= 1 else resource.RUSAGE_CHILDREN
+    peak_rss_mb = resource.getrusage(who).ru_maxrss / 1024
 
     # Score only the photos that ran: a ground-truth folder of links to them
     # (with --limit, the others would count as all-null predictions).
@@ -162,6 +167,7 @@ def run_set(
         "pages_per_s": round(len(photos) / wall, 3) if wall else None,
         "median_s": round(seconds(timings, 0.5), 3),
         "p90_s": round(seconds(timings, 0.9), 3),
+        "peak_rss_mb": round(peak_rss_mb),
         "timing_ms": dict(zip((p.stem for p in photos), timings, strict=True)),
         "score": result,
     }
@@ -231,7 +237,8 @@ def print_set(summary: dict[str, Any], kinds: dict[str, str]) -> None:
     print(
         f"  speed: median {summary['median_s']:.2f} s/page, p90 {summary['p90_s']:.2f} s/page "
         f"(each page's own time); {summary['pages_per_s']:.2f} pages/s with "
-        f"{summary['jobs']} process(es), {summary['wall_s']:.1f} s wall"
+        f"{summary['jobs']} process(es), {summary['wall_s']:.1f} s wall; "
+        f"peak memory of a worker {summary['peak_rss_mb']} MB"
     )
     if summary["failed"]:
         codes: dict[str, int] = {}

@@ -25,6 +25,11 @@ def _kanwa() -> Any:
     return Kanwa()
 
 
+def warm() -> None:
+    """Load the dictionary now (a worker starting), not on the first sheet."""
+    _kanwa()
+
+
 def _katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
 

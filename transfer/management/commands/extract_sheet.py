@@ -146,6 +146,9 @@ def _init_worker() -> None:
 
     if not apps.ready:  # spawned, not forked
         django.setup()
+    from transfer.ocr.reading import warm
+
+    warm()
 
 
 def write_outcome(out_dir: Path, outcome: Outcome) -> Path:
