@@ -481,3 +481,44 @@ def test_it_puts_the_furigana_right_by_the_names_reading(line: str, kana: str) -
 
     assert found["name_kana"].value.replace(" ", "") == kana
     assert found["name_kana"].score == NAME_REPAIRED == found["name"].score
+
+
+def test_an_onset_the_day_before_confirms_the_record_date() -> None:
+    from transfer.ocr.extract import DATES_AGREE, Found, _check_onset_date
+
+    found = {
+        "written_date": Found("2025-03-10", 0.3, None),
+        "onset_time": Found("2025-03-09T14:15", 0.4, None, "2025/03/09 14:15頃"),
+    }
+
+    _check_onset_date(found)
+
+    assert found["written_date"].score == DATES_AGREE
+    assert found["onset_time"].score == 0.4  # its time of day is not confirmed
+
+
+def test_an_onset_after_the_record_date_discredits_both() -> None:
+    from transfer.ocr.extract import Found, _check_onset_date
+
+    found = {
+        "written_date": Found("2025-03-10", 0.9, None),
+        "onset_time": Found("2025-08-09T14:15", 0.9, None, "2025/08/09 14:15頃"),
+    }
+
+    _check_onset_date(found)
+
+    assert found["written_date"].score <= 0.3 and found["onset_time"].score <= 0.3
+
+
+def test_a_bare_onset_time_says_nothing_about_the_record_date() -> None:
+    """The date of "14時15分頃" was taken from the record date itself."""
+    from transfer.ocr.extract import Found, _check_onset_date
+
+    found = {
+        "written_date": Found("2025-03-10", 0.3, None),
+        "onset_time": Found("2025-03-10T14:15", 0.5, None, "14時15分頃"),
+    }
+
+    _check_onset_date(found)
+
+    assert found["written_date"].score == 0.3
