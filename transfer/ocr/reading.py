@@ -18,8 +18,8 @@ from typing import Any
 @cache
 def _kanwa() -> Any:
     # pykakasi's dictionary of words and their readings, keyed by the first
-    # character (loaded once per process, about half a second). pykakasi is
-    # pinned: Kanwa is its own lookup class, not a documented interface.
+    # character (loaded once per process: about a second and 200 MB).
+    # pykakasi is pinned: Kanwa is its lookup class, not a documented API.
     from pykakasi.kanji import Kanwa
 
     return Kanwa()
@@ -61,8 +61,7 @@ _SMALL = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオ�
 
 def _loose(ch: str) -> str:
     """A kana as OCR confuses it: small and full size, ゛ and ゜ alike."""
-    base = unicodedata.normalize("NFD", ch.translate(_SMALL))[:1]
-    return base
+    return unicodedata.normalize("NFD", ch.translate(_SMALL))[:1]
 
 
 def reading_like(name: str, kana: str) -> str | None:
