@@ -95,21 +95,29 @@ def _segment(text: str, x: int, y: int, size: int, step: int) -> Segment:
     return Segment(chars, 0)
 
 
-def _draw_options(circle: int) -> tuple[Page, list[Segment]]:
-    """性別 男・女 printed on white paper, with a pen ellipse around option ``circle``."""
-    size = 24
+SIZE, TOP = 24, 45  # type size and top of the drawn line
+OPTION_X = (150, 150 + int(SIZE * 2.6))
+
+
+def _draw_circled(label: str, options: tuple[str, str], circle: int) -> np.ndarray:
+    """``label`` and two options ("男・女") printed on white paper, with a pen
+    ellipse around option ``circle``."""
     img = Image.new("L", (700, 120), 255)
     d = ImageDraw.Draw(img)
-    font = _font(size)
-    y = 45
-    d.text((20, y), "性別", font=font, fill=0)
-    xs = [150, 150 + int(size * 2.6)]
-    d.text((xs[0], y), "男", font=font, fill=0)
-    d.text((xs[0] + int(size * 1.5), y), "・", font=font, fill=0)
-    d.text((xs[1], y), "女", font=font, fill=0)
-    cx = xs[circle]
-    d.ellipse((cx - 12, y - 8, cx + size + 12, y + size + 14), outline=30, width=3)
-    gray = np.asarray(img, dtype=np.uint8).copy()
+    font = _font(SIZE)
+    d.text((20, TOP), label, font=font, fill=0)
+    d.text((OPTION_X[0], TOP), options[0], font=font, fill=0)
+    d.text((OPTION_X[0] + int(SIZE * 1.5), TOP), "・", font=font, fill=0)
+    d.text((OPTION_X[1], TOP), options[1], font=font, fill=0)
+    cx = OPTION_X[circle]
+    d.ellipse((cx - 12, TOP - 8, cx + SIZE + 12, TOP + SIZE + 14), outline=30, width=3)
+    return np.asarray(img, dtype=np.uint8).copy()
+
+
+def _draw_options(circle: int) -> tuple[Page, list[Segment]]:
+    """性別 男・女 with option ``circle`` circled, and what OCR read of it."""
+    gray = _draw_circled("性別", ("男", "女"), circle)
+    y, size, xs = TOP, SIZE, OPTION_X
     segments = [
         _segment("性別", 20, y + 3, size, size),
         Segment(
@@ -165,22 +173,10 @@ def test_it_reads_the_circled_answer_beside_a_latin_label_when_ocr_lost_the_opti
     options the pen crossed. The kanji stand taller than the capitals of
     "DNAR"; measured by the label alone, they reached out of the text line
     and were taken for the circle's ink."""
-    size = 24
     for circle, expected in ((0, True), (1, False)):
-        img = Image.new("L", (700, 120), 255)
-        d = ImageDraw.Draw(img)
-        font = _font(size)
-        y = 45
-        d.text((20, y), "DNAR", font=font, fill=0)
-        xs = [150, 150 + int(size * 2.6)]
-        d.text((xs[0], y), "有", font=font, fill=0)
-        d.text((xs[0] + int(size * 1.5), y), "・", font=font, fill=0)
-        d.text((xs[1], y), "無", font=font, fill=0)
-        cx = xs[circle]
-        d.ellipse((cx - 12, y - 8, cx + size + 12, y + size + 14), outline=30, width=3)
-        page = _blank_page(np.asarray(img, dtype=np.uint8).copy())
+        page = _blank_page(_draw_circled("DNAR", ("有", "無"), circle))
         label = Segment(
-            [Char(ch, (20 + i * 16, y + 8, 15, 17), 0.9) for i, ch in enumerate("DNAR")], 0
+            [Char(ch, (20 + i * 16, TOP + 8, 15, 17), 0.9) for i, ch in enumerate("DNAR")], 0
         )
 
         marks = read_marks(page, [label])
