@@ -73,7 +73,8 @@ class Quality:
     """Whether the photo is good enough; hints are shown to the phone user."""
 
     ok: bool = True
-    # Machine codes: "too_small", "blurred", "page_not_found", "too_dark",
+    # Machine codes: "too_small", "blurred", "page_not_found", "too_dark" (the
+    # paper too dim: preprocess.DARK_PAPER),
     # "illegible" (the text itself read as noise: pipeline.judge_legibility).
     problems: list[str] = field(default_factory=list)
     blur: float | None = None  # preprocess.sharpness() of the flattened page
