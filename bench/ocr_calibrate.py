@@ -247,42 +247,48 @@ def main() -> None:
 def check_bars(fields: dict[str, Any], seeds: list[int], scorer: Any) -> None:
     """Precision and coverage of "green" on held-out predictions, per bar.
 
-    Mirrors the pipeline: a field is green when its calibrated lower bound
-    reaches the bar, the photo had no quality problem and the value has no
-    small kana (pipeline.cap_small_kana)."""
-    from transfer.ocr.calibrate import lower_bound
-    from transfer.ocr.pipeline import SMALL_KANA
+    Decided as the pipeline decides: ``calibrated`` (here with the given fit
+    and bar; a photo with a quality problem is never green), then
+    ``cap_small_kana``."""
+    from transfer.ocr.calibrate import calibrated
+    from transfer.ocr.pipeline import cap_small_kana
+    from transfer.ocr.types import Quality
 
     bars = (0.80, 0.82, 0.85, 0.88, 0.90, 0.92)
-    rows: list[tuple[float | None, bool]] = []
+    green: dict[float, list[bool]] = {bar: [] for bar in bars}
+    pairs = 0
     for n in seeds:
         stem = f"sheet_{n:05d}"
         truth = json.loads((CALIB_DIR / f"{stem}.json").read_text(encoding="utf-8"))["record"]
         pred = json.loads((PRED_DIR / f"{stem}.json").read_text(encoding="utf-8"))
         raw = pred.get("raw_scores", {})
-        problems = bool(pred.get("quality", {}).get("problems"))
+        quality = Quality(problems=list(pred.get("quality", {}).get("problems", [])))
         for path, kind in scorer.FIELDS:
             ok, _ = scorer.compare(
                 kind, scorer.get_path(truth, path), scorer.get_path(pred["record"], path)
             )
             key = "medications" if path == "medications_dose" else path
             value = scorer.get_path(pred["record"], key)
-            bound = lower_bound(
-                fields,
-                key,
-                raw.get(key),
-                layout=pred.get("layout", ""),
-                page_conf=pred.get("page_conf", 0.0),
-            )
-            small = isinstance(value, str) and SMALL_KANA.search(value) is not None
-            rows.append((None if problems or small else bound, ok))
-    print(f"held out: {len(seeds)} sheets, {len(rows)} (sheet, field) pairs")
+            pairs += 1
+            for bar in bars:
+                confidence = calibrated(
+                    key,
+                    raw.get(key),
+                    layout=pred.get("layout", ""),
+                    page_conf=pred.get("page_conf", 0.0),
+                    quality=quality,
+                    table=fields,
+                    bar=bar,
+                )
+                if cap_small_kana(value, confidence) >= 0.9:
+                    green[bar].append(ok)
+    print(f"held out: {len(seeds)} sheets, {pairs} (sheet, field) pairs")
     print(f"{'bar':>5s} {'coverage':>9s} {'precision':>10s} {'wrong':>6s}")
     for bar in bars:
-        green = [ok for b, ok in rows if b is not None and b >= bar]
-        precision = sum(green) / len(green) if green else float("nan")
-        wrong = len(green) - sum(green)
-        print(f"{bar:5.2f} {len(green) / len(rows):9.3f} {precision:10.3f} {wrong:6d}")
+        right = green[bar]
+        precision = sum(right) / len(right) if right else float("nan")
+        wrong = len(right) - sum(right)
+        print(f"{bar:5.2f} {len(right) / pairs:9.3f} {precision:10.3f} {wrong:6d}")
 
 
 if __name__ == "__main__":

@@ -42,14 +42,25 @@ def band(layout: str, page_conf: float) -> str:
 
 
 def calibrated(
-    path: str, raw: float | None, *, layout: str, page_conf: float, quality: Quality
+    path: str,
+    raw: float | None,
+    *,
+    layout: str,
+    page_conf: float,
+    quality: Quality,
+    table: dict[str, Any] | None = None,
+    bar: float | None = None,
 ) -> float:
-    """Confidence in 0..1 that the field's value (or its absence) is right."""
-    bound = lower_bound(_table(), path, raw, layout=layout, page_conf=page_conf)
+    """Confidence in 0..1 that the field's value (or its absence) is right.
+
+    ``table`` and ``bar`` default to the shipped calibration and GREEN_BOUND;
+    bench/ocr_calibrate.py --check passes a fit and candidate bars."""
+    table = _table() if table is None else table
+    bound = lower_bound(table, path, raw, layout=layout, page_conf=page_conf)
     if bound is None:
         # Not calibrated: never claim certainty.
         return 0.0 if raw is None else round(min(raw, 0.85), 3)
-    confidence = shown(bound)
+    confidence = shown(bound, GREEN_BOUND if bar is None else bar)
     if quality.problems:
         # A photo we asked to retake is not one to trust without a look.
         confidence = min(confidence, 0.85)
@@ -89,8 +100,8 @@ def lower_bound(
 GREEN_BOUND = 0.85
 
 
-def shown(bound: float) -> float:
+def shown(bound: float, bar: float = GREEN_BOUND) -> float:
     """The confidence shown for a lower bound on the share of right readings."""
-    if bound >= GREEN_BOUND:
-        return round(0.9 + (bound - GREEN_BOUND) * (0.1 / (1 - GREEN_BOUND)), 3)
-    return round(bound * 0.9 / GREEN_BOUND, 3)
+    if bound >= bar:
+        return round(0.9 + (bound - bar) * (0.1 / (1 - bar)), 3)
+    return round(bound * 0.9 / bar, 3)
