@@ -612,6 +612,16 @@ def _fix_fuzzy_part(text: str, words: tuple[str, ...], *, at_end: bool) -> str:
     return text
 
 
+# A value put right by a shape rule (a kind of home, a prefecture) is a
+# good guess, never certain.
+REPAIRED = 0.6
+
+
+def repaired(score: float, read: str, fixed: str) -> float:
+    """The score of ``fixed``: as read when no repair was needed, else capped."""
+    return score if fixed == read else min(score, REPAIRED)
+
+
 def fix_facility_name(name: str) -> str:
     """ "介護老人保伴施設 晴れの国" → 介護老人保健施設; "さく5" → さくら (a
     handwritten ら read as 5 between kana)."""
@@ -676,7 +686,7 @@ def parse_address(v: Value) -> dict[str, Found]:
     fixed = fix_address(text)
     if fixed:
         score = 1.0 if len(fixed) >= 6 else 0.5
-        out["address"] = Found(fixed, score if fixed == text else min(score, 0.6), v.box)
+        out["address"] = Found(fixed, repaired(score, text, fixed), v.box)
     return out
 
 
@@ -1162,16 +1172,14 @@ def extract(
         rest, phone = split_phone(nz.nfkc(v.text))
         name = clean_text(re.sub(r"(TEL|Tel|tel|電話|☎)\s*[:：]?\s*$", "", rest))
         fixed = fix_facility_name(name)
-        score = min(0.9, v.conf) if fixed == name else min(0.6, v.conf)
-        put("facility_name", Found(fixed, score, v.box))
+        put("facility_name", Found(fixed, repaired(min(0.9, v.conf), name, fixed), v.box))
         if phone:
             put("facility_phone", Found(phone.value, min(phone.score, v.conf), v.box))
     has_clinic = "clinic_name" in values
     if v := first("clinic_name"):
         clinic = clean_text(v.text)
         fixed = fix_clinic_name(clinic)
-        score = min(0.9, v.conf) if fixed == clinic else min(0.6, v.conf)
-        put("clinic_name", Found(fixed, score, v.box))
+        put("clinic_name", Found(fixed, repaired(min(0.9, v.conf), clinic, fixed), v.box))
     if v := first("primary_physician"):
         put_all(parse_physician(v, has_clinic_label=has_clinic), v.conf)
     if v := first("diagnoses"):

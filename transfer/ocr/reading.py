@@ -11,6 +11,7 @@ dictionary (derived from SKK's): general Japanese, no list of our own.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import Any
 
@@ -64,14 +65,17 @@ def _loose(ch: str) -> str:
     return unicodedata.normalize("NFD", ch.translate(_SMALL))[:1]
 
 
-def reading_like(name: str, kana: str) -> str | None:
-    """A reading of the name in kanji that differs from ``kana`` only where
-    OCR confuses kana (ッ/ツ, ョ/ヨ, プ/ブ), with its spaces; None if there
-    is none. ``reads_as`` is the exact test."""
+def _exact(ch: str) -> str:
+    return ch
+
+
+def _fit(name: str, kana: str, same: Callable[[str], str]) -> str | None:
+    """A dictionary reading of ``name`` that equals ``kana`` character by
+    character once both pass through ``same``; None if there is none."""
     name, plain = _plain(name), _plain(kana)
     if not name or not plain:
         return None
-    target = "".join(_loose(ch) for ch in plain)
+    target = "".join(same(ch) for ch in plain)
 
     @cache
     def fit(i: int, j: int) -> str | None:
@@ -88,12 +92,19 @@ def reading_like(name: str, kana: str) -> str | None:
                 key=lambda o: (-sum(a == b for a, b in zip(o[1], plain[j:], strict=False)), o),
             )
         for n, yomi in options:
-            loose = "".join(_loose(c) for c in yomi)
-            if target.startswith(loose, j) and (rest := fit(i + n, j + len(loose))) is not None:
+            shape = "".join(same(c) for c in yomi)
+            if target.startswith(shape, j) and (rest := fit(i + n, j + len(shape))) is not None:
                 return yomi + rest
         return None
 
-    found = fit(0, 0)
+    return fit(0, 0)
+
+
+def reading_like(name: str, kana: str) -> str | None:
+    """A reading of the name in kanji that differs from ``kana`` only where
+    OCR confuses kana (ッ/ツ, ョ/ヨ, プ/ブ), with its spaces; None if there
+    is none. ``reads_as`` is the exact test."""
+    found = _fit(name, kana, _loose)
     if found is None:
         return None
     # Put the reading back where the OCR kana had its spaces (family | given).
@@ -111,20 +122,4 @@ def reads_as(name: str, kana: str) -> bool:
     """Whether ``kana`` is a reading of the name in kanji: the name splits
     into dictionary words and kana whose readings make up the kana exactly
     (長谷川|実 → ハセガワ|ミノル; 橋本|ト|シ|子 → ハシモト|ト|シ|コ)."""
-    name, kana = _plain(name), _plain(kana)
-    if not name or not kana:
-        return False
-
-    @cache
-    def fits(i: int, j: int) -> bool:
-        if i == len(name):
-            return j == len(kana)
-        ch = name[i]
-        if "ァ" <= ch <= "ヺ" or ch == "ー":
-            return j < len(kana) and kana[j] == ch and fits(i + 1, j + 1)
-        return any(
-            kana.startswith(yomi, j) and fits(i + n, j + len(yomi))
-            for n, yomi in _readings_at(name, i)
-        )
-
-    return fits(0, 0)
+    return _fit(name, kana, _exact) is not None
