@@ -335,28 +335,44 @@ def test_a_kana_reading_with_a_small_kana_is_never_shown_as_certain() -> None:
     assert cap_small_kana(["ッ"], 0.98) == 0.98  # only text values are capped
 
 
-def _numeral(bars: int, with_b: bool) -> np.ndarray:
-    """A printed Ⅱ/Ⅲ (bars joined by serifs) and, after a gap, a b."""
-    img = np.full((40, 90), 255, np.uint8)
-    x = 5
+def _numeral(bars: int, letter: str = "") -> np.ndarray:
+    """A printed Ⅱ/Ⅲ (bars joined by serifs) and, after a gap, an a or b as
+    tall as the numeral (a b's stem, or an a blurred into a solid blob)."""
+    img = np.full((40, 120), 255, np.uint8)
+    x = 35
     for _ in range(bars):
         img[8:32, x : x + 4] = 0
         x += 9
-    img[7:9, 3 : x - 3] = 0  # serifs
-    img[31:33, 3 : x - 3] = 0
-    if with_b:
-        x += 6
-        img[8:32, x : x + 4] = 0  # the b's stem, as tall as the numeral
+    img[7:9, x - 9 * bars - 2 : x - 3] = 0  # serifs
+    img[31:33, x - 9 * bars - 2 : x - 3] = 0
+    x += 6
+    if letter == "b":
+        img[8:32, x : x + 4] = 0  # the b's stem
         cv2.ellipse(img, (x + 9, 25), (6, 6), 0, 0, 360, 0, 3)  # its bowl
+    elif letter == "a":
+        cv2.ellipse(img, (x + 6, 21), (6, 11), 0, 0, 360, 0, -1)
     return img
 
 
-@pytest.mark.parametrize("bars", [2, 3])
-def test_it_does_not_count_the_stem_of_a_b_as_a_stroke_of_the_numeral(bars: int) -> None:
+@pytest.mark.parametrize("bars", [1, 2, 3])
+@pytest.mark.parametrize("letter", ["a", "b"])
+def test_it_does_not_count_the_letter_after_the_numeral_as_a_stroke(bars: int, letter: str) -> None:
     from transfer.ocr.roman import count_bars
 
-    img = _numeral(bars, with_b=True)
-    box = (3, 7, 80, 27)
+    img = _numeral(bars, letter)
+    box = (33, 7, 80, 27)
 
-    assert count_bars(img, box, suffix="b") == bars
-    assert count_bars(img, box) != bars  # without the hint the stem counts
+    assert count_bars(img, box, suffix=True) == bars
+    assert count_bars(img, box) == bars
+
+
+def test_it_counts_the_strokes_before_the_letter_when_ocr_boxed_the_letter_alone() -> None:
+    # "度:Ⅲb" read as "度:" and "b": the value's box holds the b only.
+    from transfer.ocr.roman import count_bars
+
+    img = _numeral(3, "b")
+    img[14:18, 22:26] = 0  # the colon before the numeral
+    img[26:30, 22:26] = 0
+    box = (61, 7, 24, 27)
+
+    assert count_bars(img, box, suffix=True) == 3
