@@ -31,12 +31,12 @@ def count_bars(gray: np.ndarray, box: Box, *, suffix: bool = False) -> int | Non
     crop = gray[top:bottom, left : x + w + pad]
     if crop.size == 0 or min(crop.shape) < 8:
         return None
-    _, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    _, binary = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     inside = x - left  # where the box itself starts in the crop
-    rows = np.flatnonzero(ink[:, inside:].any(axis=1))
+    rows = np.flatnonzero(binary[:, inside:].any(axis=1))
     if rows.size == 0:
         return None
-    ink = ink[rows[0] : rows[-1] + 1] > 0
+    ink = binary[rows[0] : rows[-1] + 1] > 0
     height = ink.shape[0]
     # A column belongs to a bar when ink covers most of the glyph height
     # (serifs join the bars at top and bottom, so components would not do).
