@@ -522,3 +522,28 @@ def test_a_bare_onset_time_says_nothing_about_the_record_date() -> None:
     _check_onset_date(found)
 
     assert found["written_date"].score == 0.3
+
+
+def test_it_says_no_gcs_with_the_jcs_score_when_the_page_shows_no_trace_of_one() -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract([_line("バイタル", 0), _line("BT 36.5℃ BP 120/70 JCS 1-3", 1)])
+
+    assert found["vitals.gcs"].value is None
+    assert found["vitals.gcs"].score == found["vitals.jcs"].score > 0
+
+
+@pytest.mark.parametrize(
+    "vitals",
+    [
+        "BT 36.5℃ BP 120/70 JCS 1-3 6CS",  # the name, misread, without a value
+        "BT 36.5℃ BP 120/70 JCS 1-3 E4V5",  # a value cut short at the margin
+        "BT 36.5℃ BP 120/70",  # no JCS either: the line may not have been read
+    ],
+)
+def test_it_leaves_the_gcs_unknown_when_one_may_be_there(vitals: str) -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract([_line("バイタル", 0), _line(vitals, 1)])
+
+    assert "vitals.gcs" not in found

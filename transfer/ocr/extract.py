@@ -1360,7 +1360,32 @@ def extract(
     _check_age(found)
     _check_onset_date(found)
     _check_name_reading(found)
+    _check_gcs_absent(found, segments)
     return found
+
+
+# Anything that may be a Glasgow Coma Scale, however misread: its name
+# (GCS, 6CS, GC5), or eye/verbal/motor scores (E4V…, …V5M6).
+GCS_TRACE = re.compile(
+    r"[GＧ6][CＣ][SＳ5]|グラスゴー|[EＥ]\s*[(（]?\s*\d\s*[)）]?\s*[VＶ]|[VＶ]\s*[(（]?\s*\d\s*[)）]?\s*[MＭ]",
+    re.IGNORECASE,
+)
+
+
+def _check_gcs_absent(found: dict[str, Found], segments: list[Segment]) -> None:
+    """Most sheets give the JCS alone; the GCS is then simply not there. When
+    the JCS was read and nothing on the page looks like a GCS, say so with the
+    JCS's own score (the line was legible), so that "no GCS" can be shown as
+    certain where it is; a found value or any trace of one leaves it unknown.
+    On seeds 1000-1079, printed sheets with a JCS and no trace had no GCS in
+    25 of 25; hand-filled ones in 7 of 11, which their calibration keeps low.
+    """
+    jcs = found.get("vitals.jcs")
+    if "vitals.gcs" in found or jcs is None:
+        return
+    if any(GCS_TRACE.search(seg.text) for seg in segments):
+        return
+    found["vitals.gcs"] = Found(None, jcs.score, None)
 
 
 # Raw score of a record date that the onset date confirms.
