@@ -194,6 +194,8 @@ def test_it_writes_a_lost_degree_sign_as_celsius() -> None:
 
     assert fix_celsius("本日朝より38C台の発熱あり。") == "本日朝より38℃台の発熱あり。"
     assert fix_celsius("38*C台") == "38℃台"
+    assert fix_celsius('38"C台') == "38℃台"
+    assert fix_celsius("38°*C台") == "38℃台"
     assert fix_celsius("CRP 5.2 COPD増悪") == "CRP 5.2 COPD増悪"
 
 
@@ -547,3 +549,41 @@ def test_it_leaves_the_gcs_unknown_when_one_may_be_there(vitals: str) -> None:
     found = extract([_line("バイタル", 0), _line(vitals, 1)])
 
     assert "vitals.gcs" not in found
+
+
+@pytest.mark.parametrize(
+    ("text", "inside", "ends"),
+    [
+        ("骨粗鬆症", 0, 0),
+        ("骨粗明症", 2, 2),  # 鬆 misread: 粗 and 明 make no word
+        ("誤嘆性肺炎", 2, 1),
+        ("腰部脊柱管狭窄症", 1, 1),  # 管 stands alone inside, 症 at the end
+        ("右股関節痛の訴えあり", 0, 1),  # 右 is a prefix
+        ("本日朝より発熱あり", 0, 0),
+        ("ねたきり", 0, 0),  # no kanji: nothing to say
+    ],
+)
+def test_it_counts_kanji_that_no_dictionary_word_accounts_for(
+    text: str, inside: int, ends: int
+) -> None:
+    from transfer.ocr.reading import word_breaks
+
+    assert word_breaks(text)[:2] == (inside, ends)
+
+
+def test_it_doubts_written_text_with_a_broken_word_and_trusts_whole_words_more() -> None:
+    from transfer.ocr.extract import WORDING_BROKEN, WORDING_WHOLE, Found, _check_wording
+
+    found = {
+        "current_illness": Found("本日朝より発熱あり。頭部打撰あり。", 0.9, None),
+        "advance_directive": Found("心肺蘇生は希望しない", 0.4, None),
+        "notes": Found("発熱あり", 0.4, None),  # one word of two kanji: too little to tell
+        "diagnoses": Found(["高血圧症", "骨粗明症"], 0.8, None),
+    }
+
+    _check_wording(found)
+
+    assert found["current_illness"].score == WORDING_BROKEN
+    assert found["advance_directive"].score == WORDING_WHOLE
+    assert found["notes"].score == 0.4
+    assert found["diagnoses"].score == WORDING_BROKEN

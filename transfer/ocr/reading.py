@@ -10,6 +10,7 @@ dictionary (derived from SKK's): general Japanese, no list of our own.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from functools import cache, lru_cache
@@ -123,3 +124,37 @@ def reads_as(name: str, kana: str) -> bool:
     into dictionary words and kana whose readings make up the kana exactly
     (長谷川|実 → ハセガワ|ミノル; 橋本|ト|シ|子 → ハシモト|ト|シ|コ)."""
     return _fit(name, kana, _exact) is not None
+
+
+_KANJI_RUN = re.compile(r"[\u4e00-\u9fff々]{2,}")
+_SUFFIXES = frozenset("性的型化")
+
+
+def word_breaks(text: str) -> tuple[int, int, int]:
+    """(kanji inside runs, kanji at the ends of runs, that no dictionary word
+    accounts for; kanji in runs).
+
+    Only kanji in runs of two or more count: a run is made of words. A
+    character inside a run that forms a word with neither neighbour
+    (骨粗明症: 粗, 明; 誤嘆性肺炎: 嘆, 性) is most often a misread one; at the
+    ends of a run stand prefixes and suffixes of one kanji (右|股関節,
+    狭窄|症) as well as misread ones. A lone kanji between kana (朝より) says
+    nothing either way.
+    """
+    inside = ends = in_runs = 0
+    for m in _KANJI_RUN.finditer(unicodedata.normalize("NFKC", text)):
+        run = m.group()
+        covered = [False] * len(run)
+        for i, ch in enumerate(run):
+            for word in _kanwa().load(ch) or ():
+                if len(word) >= 2 and run.startswith(word, i):
+                    covered[i : i + len(word)] = [True] * len(word)
+        for i in range(1, len(run)):
+            # 性, 的, 型, 化 make a new word of any word before them
+            # (閉塞|性, 小体|型): the dictionary lists few such compounds.
+            if run[i] in _SUFFIXES and covered[i - 1]:
+                covered[i] = True
+        inside += covered[1:-1].count(False)
+        ends += [covered[0], covered[-1]].count(False)
+        in_runs += len(run)
+    return inside, ends, in_runs
