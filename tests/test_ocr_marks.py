@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from tests.drawing import font
 from transfer.ocr.image import load_photo
 from transfer.ocr.marks import read_marks
 from transfer.ocr.preprocess import Page, prepare
@@ -79,17 +80,6 @@ def _blank_page(gray: np.ndarray) -> Page:
     )
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for path in (
-        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-        "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
-        "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
-    ):
-        if Path(path).exists():
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size)
-
-
 def _segment(text: str, x: int, y: int, size: int, step: int) -> Segment:
     chars = [Char(ch, (x + i * step, y, size, size), 0.9) for i, ch in enumerate(text)]
     return Segment(chars, 0)
@@ -104,11 +94,11 @@ def _draw_circled(label: str, options: tuple[str, str], circle: int) -> np.ndarr
     ellipse around option ``circle``."""
     img = Image.new("L", (700, 120), 255)
     d = ImageDraw.Draw(img)
-    font = _font(SIZE)
-    d.text((20, TOP), label, font=font, fill=0)
-    d.text((OPTION_X[0], TOP), options[0], font=font, fill=0)
-    d.text((OPTION_X[0] + int(SIZE * 1.5), TOP), "・", font=font, fill=0)
-    d.text((OPTION_X[1], TOP), options[1], font=font, fill=0)
+    face = font(SIZE)
+    d.text((20, TOP), label, font=face, fill=0)
+    d.text((OPTION_X[0], TOP), options[0], font=face, fill=0)
+    d.text((OPTION_X[0] + int(SIZE * 1.5), TOP), "・", font=face, fill=0)
+    d.text((OPTION_X[1], TOP), options[1], font=face, fill=0)
     cx = OPTION_X[circle]
     d.ellipse((cx - 12, TOP - 8, cx + SIZE + 12, TOP + SIZE + 14), outline=30, width=3)
     return np.asarray(img, dtype=np.uint8).copy()
@@ -149,9 +139,9 @@ def test_it_returns_nothing_when_no_option_is_marked() -> None:
     size = 24
     img = Image.new("L", (700, 120), 255)
     d = ImageDraw.Draw(img)
-    font = _font(size)
-    d.text((20, 45), "性別", font=font, fill=0)
-    d.text((150, 45), "男・女", font=font, fill=0)
+    face = font(size)
+    d.text((20, 45), "性別", font=face, fill=0)
+    d.text((150, 45), "男・女", font=face, fill=0)
     page = _blank_page(np.asarray(img, dtype=np.uint8).copy())
     segments = [_segment("性別", 20, 48, size, size), _segment("男・女", 150, 48, size, size)]
     assert "sex" not in read_marks(page, segments)
