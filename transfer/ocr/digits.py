@@ -61,17 +61,18 @@ def read_spaced_digits(gray: np.ndarray, band: Box) -> tuple[str, float, Box] | 
         return None
     # The page is light-normalised (paper near 255): a fixed level keeps the
     # light tint of the boxes out of the ink, where Otsu's can take it in.
-    ink = crop < INK_LEVEL
+    ink: np.ndarray = np.asarray(crop < INK_LEVEL)
     # The line of digits: the rows of ink around the middle of the band.
-    rows = ink.any(axis=1)
-    mid = h // 2
-    if not rows[max(0, mid - 3) : mid + 4].any():
+    inked: np.ndarray = np.asarray(ink.any(axis=1))
+    height = inked.size
+    mid = height // 2
+    if not inked[max(0, mid - 3) : mid + 4].any():
         return None
     top = mid
-    while top > 0 and rows[max(0, top - 3) : top].any():
+    while top > 0 and inked[max(0, top - 3) : top].any():
         top -= 1
     bottom = mid
-    while bottom < h and rows[bottom : bottom + 3].any():
+    while bottom < height and inked[bottom : bottom + 3].any():
         bottom += 1
     ink = ink[top:bottom]
     crop = crop[top:bottom]
