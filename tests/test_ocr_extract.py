@@ -334,6 +334,7 @@ def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
         ("介護老人保伴施設 晴れの国", "介護老人保健施設晴れの国"),
         ("特別療護老人ホーム後楽の森", "特別養護老人ホーム後楽の森"),
         ("サービス付き高齢才向け住宅 白桃の郷", "サービス付き高齢者向け住宅白桃の郷"),
+        ("サービス付き高齢者向住宅 白桃の郷", "サービス付き高齢者向け住宅白桃の郷"),
         ("介護老人保健施設 さく5", "介護老人保健施設 さくら"),  # a written ら read as 5
         ("ケアハウス むらさき苑", "ケアハウス むらさき苑"),  # right already
         ("ケアホーム 5番館", "ケアホーム 5番館"),  # no type it is one letter off
@@ -349,6 +350,8 @@ def test_it_puts_a_misread_kind_of_home_right(read: str, meant: str) -> None:
     ("read", "meant"),
     [
         ("小川内科タリニック", "小川内科クリニック"),
+        ("土井内科 クリニッ フク", "土井内科クリニック"),  # a character read in
+        ("松本内科クリニク", "松本内科クリニック"),  # one left out
         ("岡田病院", "岡田病院"),  # 病院 is a kind too, not a misread 医院
         ("旭川診療所", "旭川診療所"),
     ],
@@ -587,3 +590,23 @@ def test_it_doubts_written_text_with_a_broken_word_and_trusts_whole_words_more()
     assert found["advance_directive"].score == WORDING_WHOLE
     assert found["notes"].score == 0.4
     assert found["diagnoses"].score == WORDING_BROKEN
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "phone"),
+    [
+        ("長女鈴木 裕子 様TELO70-ー5988--3480", "鈴木 裕子", "070-5988-3480"),
+        ("高橋直美様TELO70一6417一5323", "高橋直美", "070-6417-5323"),
+        ("横山 恵子 様 TEL0S0-6142-4292", "横山 恵子", "050-6142-4292"),
+        ("平松 健一(長男)TELO086一452-0907", "平松 健一", "086-452-0907"),  # O for a colon
+    ],
+)
+def test_it_reads_a_key_person_whose_phone_starts_with_a_letter_for_a_digit(
+    line: str, name: str, phone: str
+) -> None:
+    from transfer.ocr.extract import Value, parse_key_person
+
+    found = parse_key_person(Value(line, None, 0.9, [line]))
+
+    assert found["key_person.name"].value.replace(" ", "") == name.replace(" ", "")
+    assert found["key_person.phone"].value == phone

@@ -446,6 +446,8 @@ def test_it_parses_phones_as_printed(raw: str, expected: str) -> None:
         ("86-454-2416", "86-454-2416"),  # leading 0 lost
         ("454-2416", "454-2416"),  # no area code
         ("086-45-42416", "086-45-42416"),  # unusual grouping
+        ("TELO70-ー5988--3480", "070-5988-3480"),  # a hyphen read twice
+        ("0086-452-0907", "0086-452-0907"),  # 00 dials abroad: a stray 0
     ],
 )
 def test_it_lowers_phone_plausibility_when_repaired_or_unusual(raw: str, expected: str) -> None:

@@ -512,7 +512,13 @@ RELATION_RE = "|".join(sorted((re.escape(r) for r in RELATIONS), key=len, revers
 KP_BRACKETED = re.compile(r"[(（]\s*(?:" + RELATION_RE + r")\s*[)）]")
 KP_LEADING = re.compile(r"\s*(?:" + RELATION_RE + r")\s*\S+.*様")
 CLINIC_SUFFIX = r"(?:病院|医院|クリニック|診療所|センター)"
-PHONE_RE = re.compile(r"(?:TEL|Tel|tel|電話|☎)?\s*[:：]?\s*(\(?0[\d\s\-()一ー−‐]{8,15}\d)")
+# After its label a number may begin with a letter read for a digit
+# ("TELO70-…", "TEL0S0-…"), unless a 0 follows it: then the letter was a
+# colon or ☎ ("TELO086-…"). Without a label a number must begin with 0.
+PHONE_RE = re.compile(
+    r"(?:TEL|Tel|tel|電話|☎)\s*[:：]?\s*(?:[O〇](?=0))?(\(?[0O〇][\dOS\s\-()一ー−‐]{8,15}\d)"
+    r"|(\(?0[\d\s\-()一ー−‐]{8,15}\d)"
+)
 
 
 @dataclass
@@ -598,19 +604,41 @@ CLINIC_KINDS = ("クリニック", "診療所", "医院", "病院")
 
 def _fix_fuzzy_part(text: str, words: tuple[str, ...], *, at_end: bool) -> str:
     """The text with a misread known word at its start (or end) put right:
-    one wrong character in a short word, two in a long one."""
+    one wrong character in a short word, two in a long one; in a word of
+    five or more, one of them may be a character read in or left out
+    (クリニッフク, サビス付き)."""
     squashed = text.replace(" ", "")
     if any(squashed.endswith(w) if at_end else squashed.startswith(w) for w in words):
         return text
     for word in sorted(words, key=len, reverse=True):
         n = len(word)
-        part = squashed[-n:] if at_end else squashed[:n]
+        allowed = 1 if n < 8 else 2
         # Substitutions only, and never in a two-letter word (any X院 would
-        # become 医院).
-        wrong = sum(a != b for a, b in zip(part, word, strict=False))
-        if n >= 3 and len(squashed) > n and wrong <= (1 if n < 8 else 2):
-            return squashed[:-n] + word if at_end else word + squashed[n:]
+        # become 医院); a shifted length only in longer words.
+        spans = (n, n + 1, n - 1) if n >= 5 else (n,)
+        for m in spans:
+            part = squashed[-m:] if at_end else squashed[:m]
+            if n < 3 or len(squashed) <= m:
+                continue
+            wrong = (
+                sum(a != b for a, b in zip(part, word, strict=False))
+                if m == n
+                else _edits(part, word)
+            )
+            if wrong <= allowed:
+                return squashed[:-m] + word if at_end else word + squashed[m:]
     return text
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 # A value put right by a shape rule (a kind of home, a prefecture) is a
@@ -779,7 +807,7 @@ def split_phone(text: str) -> tuple[str, Found | None]:
     if not matches:
         return text, None
     m = matches[-1]
-    phone, p = nz.parse_phone(m[1])
+    phone, p = nz.parse_phone(m[1] or m[2])
     rest = text[: m.start()]
     return rest, (Found(phone, p, None) if phone else None)
 
@@ -792,6 +820,8 @@ def parse_key_person(v: Value) -> dict[str, Found]:
     if phone:
         out["key_person.phone"] = Found(phone.value, phone.score, v.box)
     text = re.sub(r"\b(TEL|Tel|tel)\b|☎", " ", text)
+    # What follows the honorific is no part of the name ("鈴木 裕子 様TELO7").
+    text = re.sub(r"(?<=\S)\s*(様|殿)(?![(（]).*", "", text)
     relation = None
     m = re.search(r"[(（]\s*(" + RELATION_RE + r"|[^()（）]{1,6})\s*[)）]", text)
     if m:

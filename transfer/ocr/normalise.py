@@ -615,6 +615,8 @@ def parse_phone(s: str) -> Parsed[str]:
     text = _RE_PHONE_LABEL.sub(" ", nfkc(s))
     fixed = fix_digits(text)
     repaired = fixed != text
+    # A hyphen read twice, or as a dash and a long-vowel mark ("070-ー5988").
+    fixed = re.sub(r"(?<=\d)\s*[-ー一−‐]{2,}\s*(?=\d)", "-", fixed)
     m = _RE_PHONE_TIGHT.search(fixed)
     p = 1.0
     if m is None or not 9 <= sum(c.isdigit() for c in m.group()) <= 12:
@@ -642,7 +644,11 @@ def parse_phone(s: str) -> Parsed[str]:
         p *= gp if len(groups) == 1 else 0.5
     # A number not starting with 0 lacks its area code (or a digit was lost); a digit
     # count that does not match the prefix means a digit was dropped or doubled.
-    if not digits.startswith("0") or len(digits) != _expected_phone_len(digits):
+    # "00" opens a call abroad, never a number written on a Japanese sheet
+    # (a stray O or colon read as a 0 before the area code).
+    if not digits.startswith("0") or digits.startswith("00"):
+        p *= 0.4
+    elif len(digits) != _expected_phone_len(digits):
         p *= 0.4
     if repaired:
         p *= _REPAIR
