@@ -646,9 +646,8 @@ def parse_phone(s: str) -> Parsed[str]:
     # count that does not match the prefix means a digit was dropped or doubled.
     # "00" opens a call abroad, never a number written on a Japanese sheet
     # (a stray O or colon read as a 0 before the area code).
-    if not digits.startswith("0") or digits.startswith("00"):
-        p *= 0.4
-    elif len(digits) != _expected_phone_len(digits):
+    doubtful_start = not digits.startswith("0") or digits.startswith("00")
+    if doubtful_start or len(digits) != _expected_phone_len(digits):
         p *= 0.4
     if repaired:
         p *= _REPAIR
