@@ -610,3 +610,14 @@ def test_it_reads_a_key_person_whose_phone_starts_with_a_letter_for_a_digit(
 
     assert found["key_person.name"].value.replace(" ", "") == name.replace(" ", "")
     assert found["key_person.phone"].value == phone
+
+
+def test_it_takes_the_circled_era_when_the_other_printed_options_are_garbled() -> None:
+    """ "明治・大正・昭和" read as "明光 ・大正 (人層和": one era left legible,
+    and the pen circle found round 昭和."""
+    from transfer.ocr.extract import extract
+
+    line = _line("生年月日 明光 ・大正 (人層和 7 年11 月 17日", 0)
+    found = extract([line], marks={"birth_era": ("昭和", 0.95, (0, 40, 40, 30))})
+
+    assert found["birth_date"].value == "1932-11-17"

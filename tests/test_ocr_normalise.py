@@ -69,6 +69,7 @@ def test_it_normalises_text(raw: str, expected: str) -> None:
         ("Z4", "24"),
         ("B6", "86"),
         ("1S3", "153"),
+        ("1q50/01/21", "1950/01/21"),  # a handwritten 9
         ("S13.4.12", "S13.4.12"),  # S at the edge is the Showa era letter
         ("9S", "9S"),
         ("１２３", "123"),

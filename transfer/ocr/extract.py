@@ -1176,7 +1176,9 @@ def extract(
         put("sex", Found(sex, min(p, v.conf), v.box))
     if v := first("birth_date"):
         printed_eras = [e for e in ERA_NAMES if e in v.text]
-        if len(printed_eras) > 1:
+        # One era left legible of the printed options is enough when the
+        # options were found circled on the page.
+        if len(printed_eras) > 1 or (printed_eras and "birth_era" in marks):
             # "明治・大正・昭和 14年7月17日": the era is the circled option.
             era = marks.get("birth_era")
             rest = v.text

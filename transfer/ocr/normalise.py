@@ -111,6 +111,7 @@ _CONFUSABLE_TO_DIGIT = {
     "Z": "2",
     "z": "2",
     "B": "8",
+    "q": "9",  # a handwritten 9
 }
 _CONFUSABLES = "".join(_CONFUSABLE_TO_DIGIT) + "Ss"
 _DIGIT_RUN = re.compile(rf"[0-9{re.escape(_CONFUSABLES)}]+")
@@ -135,7 +136,7 @@ def _numeric_context(s: str, start: int, end: int, run: str) -> bool:
 def fix_digits(s: str) -> str:
     """Map OCR look-alikes to digits where the text is numeric.
 
-    O/o/〇/○ → 0, l/I/|/! → 1, Z → 2, B → 8 and S → 5 (S only between two digits, because
+    O/o/〇/○ → 0, l/I/|/! → 1, Z → 2, B → 8, q → 9 and S → 5 (S only between two digits, because
     S is also the Showa era letter in ``S13.4.12``); full-width digits become ASCII.
     A run of characters is converted only if it contains a real digit or is linked to
     one by a separator, and it is not glued to another Latin letter.
