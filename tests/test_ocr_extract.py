@@ -621,3 +621,12 @@ def test_it_takes_the_circled_era_when_the_other_printed_options_are_garbled() -
     found = extract([line], marks={"birth_era": ("昭和", 0.95, (0, 40, 40, 30))})
 
     assert found["birth_date"].value == "1932-11-17"
+
+
+def test_a_date_written_out_keeps_its_era_whatever_was_taken_for_a_circle() -> None:
+    from transfer.ocr.extract import extract
+
+    line = _line("生年月日 昭和4年3月10日 96歳", 0)
+    found = extract([line], marks={"birth_era": ("明治", 0.15, (0, 40, 12, 11))})
+
+    assert found["birth_date"].value == "1929-03-10"

@@ -1177,8 +1177,13 @@ def extract(
     if v := first("birth_date"):
         printed_eras = [e for e in ERA_NAMES if e in v.text]
         # One era left legible of the printed options is enough when the
-        # options were found circled on the page.
-        if len(printed_eras) > 1 or (printed_eras and "birth_era" in marks):
+        # options were found circled on the page, unless it is the era of a
+        # date written out (昭和4年3月10日: a speck near it is no circle).
+        written_out = re.search(r"(?:明治|大正|昭和|平成|令和)\s*(?:\d|元)", v.text)
+        options = len(printed_eras) > 1 or (
+            printed_eras and "birth_era" in marks and not written_out
+        )
+        if options:
             # "明治・大正・昭和 14年7月17日": the era is the circled option.
             era = marks.get("birth_era")
             rest = v.text
