@@ -630,3 +630,25 @@ def test_a_date_written_out_keeps_its_era_whatever_was_taken_for_a_circle() -> N
     found = extract([line], marks={"birth_era": ("明治", 0.15, (0, 40, 12, 11))})
 
     assert found["birth_date"].value == "1929-03-10"
+
+
+def test_a_broken_word_casts_doubt_on_a_name_but_whole_words_vouch_for_none() -> None:
+    from transfer.ocr.extract import WORDING_BROKEN, Found, _check_wording
+
+    found = {
+        "clinic_name": Found("渡辺内科病医院", 0.8, None),
+        "primary_physician": Found("長谷川 和夫", 0.4, None),
+    }
+
+    _check_wording(found)
+
+    assert found["clinic_name"].score == WORDING_BROKEN
+    assert found["primary_physician"].score == 0.4
+
+
+def test_a_name_its_furigana_confirms_stays_confirmed_whatever_the_dictionary_says() -> None:
+    from transfer.ocr.extract import NAME_CONFIRMED, extract
+
+    found = extract([_line("氏名 長谷川 実 (ハセガワ ミノル)", 0)])
+
+    assert found["name"].score >= NAME_CONFIRMED
