@@ -652,3 +652,17 @@ def test_a_name_its_furigana_confirms_stays_confirmed_whatever_the_dictionary_sa
     found = extract([_line("氏名 長谷川 実 (ハセガワ ミノル)", 0)])
 
     assert found["name"].score >= NAME_CONFIRMED
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("延命処置は希望しない(家族同意済み}", "延命処置は希望しない(家族同意済み)"),
+        ("補聴器使用[左)。", "補聴器使用(左)。"),
+        ("| 心肺蘇生を希望 |", "心肺蘇生を希望"),  # ruled-line leftovers at the ends
+    ],
+)
+def test_it_cleans_a_value_of_misread_brackets_and_line_leftovers(read: str, meant: str) -> None:
+    from transfer.ocr.extract import clean_text
+
+    assert clean_text(read) == meant

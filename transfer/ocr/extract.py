@@ -530,8 +530,13 @@ class Found:
 
 
 def clean_text(text: str) -> str:
+    text = squash(text)
+    # One of a pair of round brackets read as a square or curly one
+    # ("(家族同意済み}").
+    text = re.sub(r"\(([^()\[\]{}]*)[}\]]", r"(\1)", text)
+    text = re.sub(r"[{\[]([^()\[\]{}]*)\)", r"(\1)", text)
     # Leftovers of ruled lines read as characters at the ends of a value.
-    text = squash(text).strip().strip("|[]丨｜!").strip()
+    text = text.strip().strip("|[]丨｜!").strip()
     text = re.sub(r"\s+", " ", text)
     return text.strip(" 、,")
 
