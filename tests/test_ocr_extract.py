@@ -666,3 +666,20 @@ def test_it_cleans_a_value_of_misread_brackets_and_line_leftovers(read: str, mea
     from transfer.ocr.extract import clean_text
 
     assert clean_text(read) == meant
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("ペースメーカー留置中。 だ", "ペースメーカー留置中。"),
+        ("転倒リスク 高い。 人", "転倒リスク 高い。"),
+        ("眼鏡使用。 補聴器使用(左)", "眼鏡使用。 補聴器使用(左)"),  # a sentence, not a speck
+        ("本日朝より38C台の発熱あり。", "本日朝より38℃台の発熱あり。"),
+    ],
+)
+def test_it_drops_a_speck_after_the_last_full_stop_of_a_written_account(
+    read: str, meant: str
+) -> None:
+    from transfer.ocr.extract import written_text
+
+    assert written_text(read) == meant

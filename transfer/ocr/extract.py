@@ -550,6 +550,13 @@ def fix_celsius(text: str) -> str:
     return CELSIUS_MISREAD.sub("℃", text)
 
 
+def written_text(text: str) -> str:
+    """A written account (history, notes): cleaned, ℃ put back, and a speck
+    set apart after the last full stop dropped ("…処置中。 以": a stamp, a
+    pen mark or the next box's edge read as a character or two)."""
+    return re.sub(r"(?<=。)\s+\S{1,3}$", "", fix_celsius(clean_text(text)))
+
+
 def name_score(name: str) -> float:
     """A person's name: a few letters, no digits (else OCR picked up other text)."""
     return 1.0 if 2 <= len(name.replace(" ", "")) <= 10 and not re.search(r"\d", name) else 0.4
@@ -1235,7 +1242,7 @@ def extract(
             iso, p = nz.parse_datetime(onset)
             if iso:
                 onset_from_text = Found(iso, min(p, v.conf, 0.9), v.box, onset)
-        put("current_illness", Found(fix_celsius(clean_text(text)), v.conf, v.box))
+        put("current_illness", Found(written_text(text), v.conf, v.box))
     if v := first("medications"):
         meds, p = parse_medications(v)
         put("medications", Found(meds, min(p, v.conf), v.box))
@@ -1351,7 +1358,7 @@ def extract(
                 put_all(kp, min(conf, 0.7))
                 break
     if v := first("notes"):
-        put("notes", Found(fix_celsius(clean_text(v.text)), min(0.9, v.conf), v.box))
+        put("notes", Found(written_text(v.text), min(0.9, v.conf), v.box))
     # A bare phone label belongs to what was printed just before it: the
     # facility ("施設名 … 電話 …") or the key person ("… (長男) TEL …").
     owner = ""
