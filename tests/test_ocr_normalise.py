@@ -736,6 +736,7 @@ def test_it_rejects_invalid_jcs(raw: str) -> None:
         ("E1VTM4", "E1VTM4", 1.0),
         ("E4VSM6", "E4V5M6", 0.85),
         ("ElV1M1", "E1V1M1", 0.85),
+        ("E4V5 Me", "E4V5M6", 0.85),  # a serif 6 read as e, past a line's wrap
         ("E4V5M6=14", "E4V5M6", 0.5),  # total disagrees: components kept
         ("GCS 15", "E4V5M6", 0.8),
         ("3", "E1V1M1", 0.8),

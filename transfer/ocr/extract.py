@@ -1047,7 +1047,9 @@ VITAL_PATTERNS: dict[str, re.Pattern[str]] = {
     "jcs": re.compile(
         r"(?:JCS|(?<![GEA-Za-z])[\]|lI1]CS)\s*[:：]?\s*(\d\s*[-ー一−]\s*\d{1,3}|[^\s\d、,()（）-]{0,3}\s*[-ー一−]?\s*\d{1,3})"
     ),
-    "gcs": re.compile(r"GCS\s*[:：]?\s*(E\s*\d\s*V\s*\w\s*M\s*\d)"),
+    # The motor score may be a letter for a digit ("M e" for M6 at a line's
+    # wrap), which parse_gcs reads.
+    "gcs": re.compile(r"GCS\s*[:：]?\s*(E\s*\d\s*V\s*\w\s*M\s*[\dlI|SsGbe])"),
 }
 
 

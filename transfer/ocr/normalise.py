@@ -904,7 +904,7 @@ def _jcs_from(roman: tuple[int, bool] | None, n: int) -> Parsed[int]:
 
 _GCS_E = r"([1-4lI|])"
 _GCS_V = r"([1-5lI|SsT])"
-_GCS_M = r"([1-6lI|SsGb])"
+_GCS_M = r"([1-6lI|SsGbe])"
 _RE_GCS = re.compile(
     rf"E\s*\(?\s*{_GCS_E}\s*\)?\s*,?\s*V\s*\(?\s*{_GCS_V}\s*\)?\s*,?\s*M\s*\(?\s*{_GCS_M}\s*\)?"
     r"(?:\s*[=:(]?\s*(?:計|合計|TOTAL)?\s*(\d{1,2})\s*点?\)?)?",
@@ -914,7 +914,7 @@ _RE_GCS = re.compile(
 _GCS_GLYPH = {
     **dict.fromkeys("lLiI|", "1"),
     **dict.fromkeys("Ss", "5"),
-    **dict.fromkeys("GgBb", "6"),
+    **dict.fromkeys("GgBbEe", "6"),  # a serif 6 read as e
     **dict.fromkeys("Tt", "T"),
 }
 
