@@ -683,3 +683,23 @@ def test_it_drops_a_speck_after_the_last_full_stop_of_a_written_account(
     from transfer.ocr.extract import written_text
 
     assert written_text(read) == meant
+
+
+@pytest.mark.parametrize(
+    ("line", "relation", "name"),
+    [
+        ("妹尾伸也 様 TEL0865-59-8446", None, "妹尾伸也"),  # 妹尾 is a family name
+        ("夫三宅忠様TEL0867-79-5027", "夫", "三宅忠"),  # 夫三 is no word
+        ("長女鈴木 裕子 様 TEL 086-123-4567", "長女", "鈴木裕子"),
+    ],
+)
+def test_it_takes_a_leading_one_kanji_relation_unless_it_begins_a_word(
+    line: str, relation: str | None, name: str
+) -> None:
+    from transfer.ocr.extract import Value, parse_key_person
+
+    found = parse_key_person(Value(line, None, 0.9, [line]))
+
+    assert (found["key_person.relation"].value if relation else None) == relation
+    assert "key_person.relation" in found or relation is None
+    assert found["key_person.name"].value.replace(" ", "") == name

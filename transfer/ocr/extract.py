@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import normalise as nz
-from .reading import reading_like, reads_as, word_breaks
+from .reading import is_word, reading_like, reads_as, word_breaks
 from .recognise import Segment, union
 from .types import Box
 
@@ -842,7 +842,13 @@ def parse_key_person(v: Value) -> dict[str, Found]:
         text = text[: m.start()]
     else:
         m = re.match(r"\s*(" + RELATION_RE + r")\s*(?=\S\S)", squash(text))
-        if m:
+        # A one-kanji relation may be the first kanji of a family name
+        # instead (妹尾伸也): not when the two make a word. OCR loses the
+        # space after the relation too often ("夫三宅忠様") to ask for it.
+        in_word = (
+            m is not None and len(m[1]) == 1 and is_word(squash(text)[m.start(1) : m.end(1) + 1])
+        )
+        if m and not in_word:
             relation = m[1]
             text = squash(text)[m.end() :]
     if relation:

@@ -158,3 +158,8 @@ def word_breaks(text: str) -> tuple[int, int, int]:
         ends += [covered[0], covered[-1]].count(False)
         in_runs += len(run)
     return inside, ends, in_runs
+
+
+def is_word(text: str) -> bool:
+    """Whether the dictionary lists ``text`` as a word (妹尾, 夫婦)."""
+    return bool(text) and text in (_kanwa().load(text[0]) or {})
