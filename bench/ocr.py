@@ -28,7 +28,6 @@ import datetime as dt
 import importlib.util
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -138,16 +137,16 @@ def run_set(
     t0 = time.perf_counter()
     timings: list[int] = []
     failures: list[dict[str, str]] = []
+    peak_rss_mb = 0
     for outcome in extract_files(photos, jobs):
         write_outcome(pred_dir, outcome)
         timings.append(outcome.timing_ms)
+        peak_rss_mb = max(peak_rss_mb, outcome.peak_rss_mb)
         if outcome.error is not None:
             failures.append({"id": outcome.stem, "code": outcome.error["code"]})
     wall = time.perf_counter() - t0
-    # The largest process's peak resident memory (kB on Linux): the workers
-    # (joined by now) and their Tesseract runs; in-process with one job.
-    who = resource.RUSAGE_SELF if jobs <= 1 else resource.RUSAGE_CHILDREN
-    peak_rss_mb = resource.getrusage(who).ru_maxrss / 1024
+    # The workers report their own peak (or their largest Tesseract run's):
+    # this process's children also include the set's generator, when it ran.
 
     # Score only the photos that ran: a ground-truth folder of links to them
     # (with --limit, the others would count as all-null predictions).

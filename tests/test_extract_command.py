@@ -265,3 +265,15 @@ def test_it_runs_without_a_database(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / f"{DEV_SHEETS[0]}.json").is_file()
     assert DEV_SHEETS[0] in done.stdout
+
+
+def test_each_outcome_carries_the_peak_memory_of_the_process_that_read_it(tmp_path: Path) -> None:
+    from transfer.management.commands.extract_sheet import extract_file
+
+    not_a_photo = tmp_path / "note.jpg"
+    not_a_photo.write_bytes(b"not an image")
+
+    outcome = extract_file(str(not_a_photo))
+
+    assert outcome.error is not None
+    assert 10 < outcome.peak_rss_mb < 10_000

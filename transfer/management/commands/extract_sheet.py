@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import resource
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +44,9 @@ class Outcome:
     timing_ms: int
     confident: int  # fields with confidence >= CONFIDENT
     error: dict[str, str] | None = None
+    # Peak resident memory so far of the process that read it, or of one of
+    # its Tesseract runs, whichever is larger (for the benchmark).
+    peak_rss_mb: int = 0
 
     @property
     def stem(self) -> str:
@@ -111,9 +115,21 @@ def extract_file(path: str) -> Outcome:
         # The extractor times itself; fall back to our clock if it did not.
         payload["timing_ms"] = int(result.timing_ms) or elapsed_ms()
         confident = sum(f.confidence >= CONFIDENT for f in result.fields.values())
-        return Outcome(path, payload, payload["timing_ms"], confident)
+        return Outcome(path, payload, payload["timing_ms"], confident, peak_rss_mb=_peak_rss_mb())
     ms = elapsed_ms()
-    return Outcome(path, failed_payload(error["code"], error["message"], ms), ms, 0, error)
+    failed = failed_payload(error["code"], error["message"], ms)
+    return Outcome(path, failed, ms, 0, error, peak_rss_mb=_peak_rss_mb())
+
+
+def _peak_rss_mb() -> int:
+    # ru_maxrss is in kB on Linux; RUSAGE_CHILDREN: the largest Tesseract run.
+    return (
+        max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        // 1024
+    )
 
 
 def extract_files(paths: Iterable[Path], jobs: int = 1) -> Iterator[Outcome]:
