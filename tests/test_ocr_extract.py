@@ -583,13 +583,16 @@ def test_it_doubts_written_text_with_a_broken_word_and_trusts_whole_words_more()
         "notes": Found("発熱あり", 0.4, None),  # one word of two kanji: too little to tell
         "diagnoses": Found(["高血圧症", "骨粗明症"], 0.8, None),
     }
+    whole_list = {"diagnoses": Found(["高血圧症", "心房細動"], 0.4, None)}
 
     _check_wording(found)
+    _check_wording(whole_list)
 
     assert found["current_illness"].score == WORDING_BROKEN
     assert found["advance_directive"].score == WORDING_WHOLE
     assert found["notes"].score == 0.4
     assert found["diagnoses"].score == WORDING_BROKEN
+    assert whole_list["diagnoses"].score == 0.4  # a list: an item may be lost
 
 
 @pytest.mark.parametrize(
