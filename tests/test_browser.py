@@ -518,7 +518,12 @@ def test_it_shows_the_record_to_verify_and_pushes_a_correction_live(
         expect(summary).to_contain_text("要確認 2 項目・念のため確認 3 項目・読み取り 34 項目")
         crop = row(doctor, "name").locator(".rf-crop")
         expect(crop).to_be_visible()
-        assert "/photos/" in crop.evaluate("e => getComputedStyle(e).backgroundImage")
+        # The crop's image is set once the page's script has run: wait for it
+        # (asserting at once failed when the machine was busy).
+        doctor.wait_for_function(
+            "e => getComputedStyle(e).backgroundImage.includes('/photos/')",
+            arg=crop.element_handle(),
+        )
         shot(doctor, "13-record-verification-desktop")
         shot(nurse, "13-record-verification-phone")
 

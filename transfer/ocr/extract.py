@@ -1430,8 +1430,8 @@ WORDING_BROKEN = 0.3
 WORDING_WHOLE = 0.85
 # Written text, where a misread kanji leaves a broken word: on seeds
 # 1000-1079, of the readings with a kanji inside a run that no word accounts
-# for, 3 of 124 were right; of the accounts with every kanji in a word (and
-# three or more in runs), 61 of 65.
+# for, none of 121 was right; of the accounts with every kanji in a word
+# (and three or more in runs), 61 of 65.
 WORDED = ("current_illness", "notes", "advance_directive", "adl", "diagnoses")
 # Names and lists of names: a broken word is as telling (0 of 26 right on
 # seeds 1000-1079 for these five, 0 of 11 on dev), but proper names are
