@@ -706,3 +706,26 @@ def test_it_takes_a_leading_one_kanji_relation_unless_it_begins_a_word(
     assert (found["key_person.relation"].value if relation else None) == relation
     assert "key_person.relation" in found or relation is None
     assert found["key_person.name"].value.replace(" ", "") == name
+
+
+def test_it_finds_a_letters_physician_line_by_its_shape_when_the_label_was_misread() -> None:
+    from transfer.ocr.extract import REPAIRED, extract
+
+    lines = [
+        _line("吉備市民病院 担当医 先生 御侍史", 0),  # the addressee: no physician
+        _line("導治隊: 水島中央交院長谷川健次先生", 1),
+    ]
+
+    found = extract(lines)
+
+    assert found["primary_physician"].value.replace(" ", "") == "長谷川健次"
+    assert found["primary_physician"].score <= REPAIRED
+    assert found["clinic_name"].score < REPAIRED  # its kind misread: doubtful
+
+
+def test_an_addressee_line_is_no_physician() -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract([_line("備前医療センター 担当医 先生 御侍史", 0)])
+
+    assert "primary_physician" not in found

@@ -877,6 +877,15 @@ def _drop_glued_relation(kp_name: Found, patient: Found) -> Found:
     return Found(name[at:], min(kp_name.score, 0.6), kp_name.box)
 
 
+# A letter's "主治医: 〇〇病院 〇〇 先生" with its label misread (導治隊, キ治区,
+# 計治降: the middle 治 or a 医 survives), told by its shape: a short label
+# with 主, 治 or 医, a colon, and a doctor's name ending in 先生. The
+# addressee's line ("…担当医 先生 御侍史") is no such line.
+PHYSICIAN_LINE = re.compile(
+    r"\s*\S?[主治医]\S{0,3}\s*[:：]\s*(?!.*(?:侍史|御中|机下))(.+?先生)\s*$"
+)
+
+
 def parse_physician(v: Value, *, has_clinic_label: bool) -> dict[str, Found]:
     """'林内科クリニック 林 健次 先生' → clinic and physician; or the name alone."""
     out: dict[str, Found] = {}
@@ -886,6 +895,11 @@ def parse_physician(v: Value, *, has_clinic_label: bool) -> dict[str, Found]:
         if m:
             out["clinic_name"] = Found(m[1], 0.9, v.box)
             text = m[2]
+        elif (loose := re.match(r"(.+[院所])\s*(\S.+)$", text)) and len(loose[2]) >= 3:
+            # The kind misread but for its last character (水島中央交院):
+            # the name after it is still the doctor's; the clinic is doubtful.
+            out["clinic_name"] = Found(loose[1], REPAIRED / 2, v.box)
+            text = loose[2]
     name = person_name(text)
     if name:
         score = name_score(name)
@@ -1240,6 +1254,13 @@ def extract(
         put("clinic_name", Found(fixed, repaired(min(0.9, v.conf), clinic, fixed), v.box))
     if v := first("primary_physician"):
         put_all(parse_physician(v, has_clinic_label=has_clinic), v.conf)
+    elif "primary_physician" not in found:
+        for seg in segments:
+            if m := PHYSICIAN_LINE.match(nz.nfkc(seg.text)):
+                line_box, conf = seg.span(0, len(seg.text))
+                read = parse_physician(Value(m[1], line_box, conf, [m[1]]), has_clinic_label=False)
+                put_all(read, min(conf, REPAIRED))
+                break
     if v := first("diagnoses"):
         items = [clean_text(x) for x in nz.split_list(squash(v.text))]
         put("diagnoses", Found([x for x in items if x], v.conf, v.box))
