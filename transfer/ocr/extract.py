@@ -1258,8 +1258,8 @@ def extract(
         for seg in segments:
             if m := PHYSICIAN_LINE.match(nz.nfkc(seg.text)):
                 line_box, conf = seg.span(0, len(seg.text))
-                read = parse_physician(Value(m[1], line_box, conf, [m[1]]), has_clinic_label=False)
-                put_all(read, min(conf, REPAIRED))
+                doctor = Value(m[1], line_box, conf, [m[1]])
+                put_all(parse_physician(doctor, has_clinic_label=False), min(conf, REPAIRED))
                 break
     if v := first("diagnoses"):
         items = [clean_text(x) for x in nz.split_list(squash(v.text))]
