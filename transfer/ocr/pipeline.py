@@ -135,6 +135,8 @@ def _recount_dementia_numeral(gray: np.ndarray, found: dict[str, Found]) -> None
 
 
 INSURANCE_LABEL = re.compile(r"保険者?番号|被保険者|保険証")
+# Raw score of a value two independent readings gave alike.
+READINGS_AGREE = 0.95
 
 
 def _read_boxed_insurance_number(
@@ -167,10 +169,6 @@ def _read_boxed_insurance_number(
         else:
             found["insurance_number"] = Found(number, min(p, conf), box)
         return
-
-
-# Raw score of a value two independent readings gave alike.
-READINGS_AGREE = 0.95
 
 
 def _clip(box: Box, width: int, height: int) -> Box | None:
