@@ -658,34 +658,24 @@ def test_a_name_its_furigana_confirms_stays_confirmed_whatever_the_dictionary_sa
 
 
 @pytest.mark.parametrize(
-    ("read", "meant"),
+    ("clean", "read", "meant"),
     [
-        ("延命処置は希望しない(家族同意済み}", "延命処置は希望しない(家族同意済み)"),
-        ("補聴器使用[左)。", "補聴器使用(左)。"),
-        ("| 心肺蘇生を希望 |", "心肺蘇生を希望"),  # ruled-line leftovers at the ends
+        ("clean_text", "延命処置は希望しない(家族同意済み}", "延命処置は希望しない(家族同意済み)"),
+        ("clean_text", "補聴器使用[左)。", "補聴器使用(左)。"),
+        ("clean_text", "| 心肺蘇生を希望 |", "心肺蘇生を希望"),  # ruled-line leftovers
+        # A speck after the last full stop of a written account.
+        ("written_text", "ペースメーカー留置中。 だ", "ペースメーカー留置中。"),
+        ("written_text", "転倒リスク 高い。 人", "転倒リスク 高い。"),
+        ("written_text", "眼鏡使用。 補聴器使用(左)", "眼鏡使用。 補聴器使用(左)"),  # a sentence
+        ("written_text", "本日朝より38C台の発熱あり。", "本日朝より38℃台の発熱あり。"),
     ],
 )
-def test_it_cleans_a_value_of_misread_brackets_and_line_leftovers(read: str, meant: str) -> None:
-    from transfer.ocr.extract import clean_text
-
-    assert clean_text(read) == meant
-
-
-@pytest.mark.parametrize(
-    ("read", "meant"),
-    [
-        ("ペースメーカー留置中。 だ", "ペースメーカー留置中。"),
-        ("転倒リスク 高い。 人", "転倒リスク 高い。"),
-        ("眼鏡使用。 補聴器使用(左)", "眼鏡使用。 補聴器使用(左)"),  # a sentence, not a speck
-        ("本日朝より38C台の発熱あり。", "本日朝より38℃台の発熱あり。"),
-    ],
-)
-def test_it_drops_a_speck_after_the_last_full_stop_of_a_written_account(
-    read: str, meant: str
+def test_it_cleans_misread_brackets_line_leftovers_and_specks(
+    clean: str, read: str, meant: str
 ) -> None:
-    from transfer.ocr.extract import written_text
+    from transfer.ocr import extract
 
-    assert written_text(read) == meant
+    assert getattr(extract, clean)(read) == meant
 
 
 @pytest.mark.parametrize(

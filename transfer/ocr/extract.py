@@ -635,22 +635,11 @@ def _fix_fuzzy_part(text: str, words: tuple[str, ...], *, at_end: bool) -> str:
             wrong = (
                 sum(a != b for a, b in zip(part, word, strict=False))
                 if m == n
-                else _edits(part, word)
+                else _edit_distance(part, word)
             )
             if wrong <= allowed:
                 return squashed[:-m] + word if at_end else word + squashed[m:]
     return text
-
-
-def _edits(a: str, b: str) -> int:
-    """Levenshtein distance."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 # A value put right by a shape rule (a kind of home, a prefecture) is a
