@@ -41,13 +41,18 @@ def spaced_glyphs(ink: np.ndarray) -> list[tuple[int, int]]:
     if len(glyphs) < 2:
         return glyphs
     pitches = np.diff([(a + b) / 2 for a, b in glyphs])
-    pitch = float(np.median(pitches))
+    pitch = _pitch(glyphs)
     kept = [glyphs[0]]
     for glyph, step in zip(glyphs[1:], pitches, strict=True):
         if step > 1.8 * pitch:
             break
         kept.append(glyph)
     return kept
+
+
+def _pitch(glyphs: list[tuple[int, int]]) -> float:
+    """The median distance between the centres of neighbouring glyphs."""
+    return float(np.median(np.diff([(a + b) / 2 for a, b in glyphs])))
 
 
 def read_spaced_digits(gray: np.ndarray, band: Box) -> tuple[str, float, Box] | None:
@@ -83,8 +88,7 @@ def read_spaced_digits(gray: np.ndarray, band: Box) -> tuple[str, float, Box] | 
     # Widely spaced glyphs only: digits written at a normal spacing were
     # read with the rest of the page.
     widths = [b - a + 1 for a, b in glyphs]
-    pitch = float(np.median(np.diff([(a + b) / 2 for a, b in glyphs])))
-    if pitch < 1.8 * float(np.median(widths)):
+    if _pitch(glyphs) < 1.8 * float(np.median(widths)):
         return None
     rows = np.flatnonzero(ink[:, glyphs[0][0] : glyphs[-1][1] + 1].any(axis=1))
     top, bottom = int(rows[0]), int(rows[-1]) + 1

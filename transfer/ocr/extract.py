@@ -624,13 +624,14 @@ def _fix_fuzzy_part(text: str, words: tuple[str, ...], *, at_end: bool) -> str:
         return text
     for word in sorted(words, key=len, reverse=True):
         n = len(word)
+        if n < 3:
+            continue  # never in a two-letter word (any X院 would become 医院)
         allowed = 1 if n < 8 else 2
-        # Substitutions only, and never in a two-letter word (any X院 would
-        # become 医院); a shifted length only in longer words.
+        # Substitutions only; a shifted length only in longer words.
         spans = (n, n + 1, n - 1) if n >= 5 else (n,)
         for m in spans:
             part = squashed[-m:] if at_end else squashed[:m]
-            if n < 3 or len(squashed) <= m:
+            if len(squashed) <= m:
                 continue
             wrong = (
                 sum(a != b for a, b in zip(part, word, strict=False))
@@ -1243,7 +1244,7 @@ def extract(
         put("clinic_name", Found(fixed, repaired(min(0.9, v.conf), clinic, fixed), v.box))
     if v := first("primary_physician"):
         put_all(parse_physician(v, has_clinic_label=has_clinic), v.conf)
-    elif "primary_physician" not in found:
+    else:
         for seg in segments:
             if m := PHYSICIAN_LINE.match(nz.nfkc(seg.text)):
                 line_box, conf = seg.span(0, len(seg.text))

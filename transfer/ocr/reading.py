@@ -41,16 +41,23 @@ def _plain(text: str) -> str:
     return _katakana("".join(ch for ch in s if not ch.isspace()))
 
 
+def _words_at(text: str, i: int) -> list[tuple[str, Any]]:
+    """(word, its dictionary entries) for every dictionary word at text[i:].
+
+    Looked up by prefix: the table of a first character can hold thousands
+    of words, the text at i only a few prefixes."""
+    table = _kanwa().load(text[i]) or {}
+    return [
+        (text[i:j], table[text[i:j]]) for j in range(i + 1, len(text) + 1) if text[i:j] in table
+    ]
+
+
 @lru_cache(maxsize=4096)
 def _readings_at(name: str, i: int) -> frozenset[tuple[int, str]]:
     """(length, reading in katakana) of every dictionary word at name[i:]."""
-    table = _kanwa().load(name[i])
-    if not table:
-        return frozenset()
     return frozenset(
         (len(word), _katakana(yomi))
-        for word, entries in table.items()
-        if name.startswith(word, i)
+        for word, entries in _words_at(name, i)
         for yomi, context in entries
         # Readings that depend on okurigana are for verbs; one ending in っ
         # (平松 ひらまっ) is a form taken only before another word.
@@ -145,9 +152,9 @@ def word_breaks(text: str) -> tuple[int, int, int]:
     for m in _KANJI_RUN.finditer(unicodedata.normalize("NFKC", text)):
         run = m.group()
         covered = [False] * len(run)
-        for i, ch in enumerate(run):
-            for word in _kanwa().load(ch) or ():
-                if len(word) >= 2 and run.startswith(word, i):
+        for i in range(len(run)):
+            for word, _ in _words_at(run, i):
+                if len(word) >= 2:
                     covered[i : i + len(word)] = [True] * len(word)
         for i in range(1, len(run)):
             # 性, 的, 型, 化 make a new word of any word before them
