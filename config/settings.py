@@ -254,6 +254,16 @@ KAKEHASHI_INQUIRY_TIMEOUT_MINUTES = env_int("KAKEHASHI_INQUIRY_TIMEOUT_MINUTES",
 # table and handwriting-like fonts better (docs/benchmarks.md).
 KAKEHASHI_OCR_LANG = env_str("KAKEHASHI_OCR_LANG", "jpn")
 KAKEHASHI_OCR_CELL_LANG = env_str("KAKEHASHI_OCR_CELL_LANG", "Japanese")
+# Fonts that draw candidate characters to compare with a photo's
+# (transfer/ocr/glyphs.py): a gothic and a mincho, Debian's fonts-noto-cjk.
+# Missing fonts only switch that check off.
+KAKEHASHI_GLYPH_FONTS = env_list(
+    "KAKEHASHI_GLYPH_FONTS",
+    [
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    ],
+)
 KAKEHASHI_OCR_TIMEOUT_SECONDS = env_int("KAKEHASHI_OCR_TIMEOUT_SECONDS", 60)
 # 2FA is installed (django-otp) but not enforced yet; flipping this on makes
 # pages, API and sockets demand a verified device.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing on a Debian machine, idempotently:
-#   - Tesseract with Japanese data, python3-venv (apt)
+#   - Tesseract with Japanese data, the Noto CJK fonts the OCR draws
+#     candidate characters in, python3-venv (apt)
 #   - with --browser: Chromium and the fonts tests draw sheets with (apt)
 #   - a Redis server if none answers on REDIS_URL's host (apt, then started)
 #   - the Python environment in .venv from the hashed lock
@@ -38,7 +39,7 @@ apt_install() {
 
 PY=${PYTHON:-python3}
 if ! command -v "$PY" >/dev/null; then apt_install python3; fi
-apt_install tesseract-ocr tesseract-ocr-jpn tesseract-ocr-script-jpan python3-venv ca-certificates
+apt_install tesseract-ocr tesseract-ocr-jpn tesseract-ocr-script-jpan fonts-noto-cjk python3-venv ca-certificates
 
 # --- Redis: use the one at REDIS_URL, or start a local one.
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
@@ -85,7 +86,7 @@ fi
 
 if [ $want_browser = 1 ]; then
   # libatomic1: the Node.js driver inside the playwright wheel links it.
-  apt_install chromium fonts-noto-cjk libatomic1
+  apt_install chromium libatomic1
   # The fonts ../shared/sheetgen draws test sheets with (print and
   # handwriting); without them it falls back and the sheets differ.
   apt_install fonts-ipaexfont fonts-klee fonts-seto

@@ -16,3 +16,11 @@ def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         if Path(path).exists():
             return ImageFont.truetype(path, size)
     return ImageFont.load_default(size)
+
+
+def mincho(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """A mincho that is not among the fonts transfer/ocr/glyphs.py draws its
+    candidates in (those are Noto), so a shape test is not a font's match
+    with itself."""
+    path = "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf"
+    return ImageFont.truetype(path, size) if Path(path).exists() else font(size)

@@ -1,0 +1,125 @@
+"""A character told among a few candidates by its shape (transfer/ocr/glyphs.py),
+and the key person's relation checked that way."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.drawing import mincho
+from transfer.ocr import glyphs
+from transfer.ocr.extract import Found
+from transfer.ocr.pipeline import RELATION_GLYPHS, _check_relation_glyph
+from transfer.ocr.recognise import Char, Segment
+
+SIZE = 30
+PITCH = 34
+
+pytestmark = pytest.mark.skipif(not glyphs.available(), reason="needs fonts-noto-cjk")
+
+
+def _line(text: str, *, x: int = 40) -> tuple[np.ndarray, list[Char]]:
+    """text drawn one character per PITCH in a mincho, lightly blurred like
+    a photo; the characters with their boxes (spaces included)."""
+    img = Image.new("L", (40 + PITCH * (len(text) + 2), 80), 255)
+    draw = ImageDraw.Draw(img)
+    chars = []
+    for i, ch in enumerate(text):
+        left = x + i * PITCH
+        if ch != " ":
+            draw.text((left, 20), ch, font=mincho(SIZE), fill=20)
+        chars.append(Char(ch, (left, 18, PITCH - 2, SIZE + 8), 0.9))
+    gray = cv2.GaussianBlur(np.array(img), (0, 0), 0.8)
+    return gray, chars
+
+
+def test_it_tells_a_relation_by_its_shape_in_another_font() -> None:
+    gray, chars = _line("甥姪孫")
+
+    for char in chars:
+        glyph = glyphs.photo_glyph(gray, glyphs.refine(gray, char.box) or char.box)
+        assert glyph is not None
+        match = glyphs.best_of(glyph, RELATION_GLYPHS)
+        assert match is not None
+        assert match.ch == char.ch
+        assert match.margin > 0.1
+
+
+def test_it_finds_a_character_ocr_dropped_before_a_line() -> None:
+    gray, chars = _line("甥 清水誠")
+
+    box = glyphs.glyph_left_of(gray, [c.box for c in chars[2:]])
+
+    assert box is not None
+    assert 40 <= box[0] < 40 + PITCH // 2
+    assert box[0] + box[2] <= 40 + PITCH
+
+
+def test_it_finds_nothing_left_of_a_line_at_its_margin() -> None:
+    gray, chars = _line("清水誠")
+
+    assert glyphs.glyph_left_of(gray, [c.box for c in chars]) is None
+
+
+def test_it_boxes_the_ink_between_brackets() -> None:
+    gray, chars = _line("子(姪)")
+    # The box OCR gives is a share of its word's box: off to one side.
+    x, y, w, h = chars[2].box
+    rough = (x - 6, y, w, h)
+
+    box = glyphs.refine(gray, rough)
+
+    assert box is not None
+    assert chars[2].box[0] - 2 <= box[0] and box[0] + box[2] <= chars[2].box[0] + PITCH
+    assert box[2] >= 0.6 * SIZE
+
+
+def _name_found(seg: Segment, start: int, value: str) -> dict[str, Found]:
+    box, _ = seg.span(start, start + len(value))
+    return {"key_person.name": Found(value, 0.9, box)}
+
+
+def test_it_reads_a_relation_ocr_dropped_from_its_shape() -> None:
+    gray, chars = _line("甥 清水誠 様")
+    seg = Segment(chars[2:], 0)  # OCR's line starts at the name
+    found = _name_found(seg, 0, "清水誠")
+
+    _check_relation_glyph(gray, [seg], found)
+
+    assert found["key_person.relation"].value == "甥"
+    assert found["key_person.relation"].box is not None
+
+
+def test_it_puts_the_shape_in_place_of_a_misread_relation() -> None:
+    gray, chars = _line("久美子(姪)")
+    chars[4] = Char("妊", chars[4].box, 0.6)  # as OCR misread it
+    seg = Segment(chars, 0)
+    found = _name_found(seg, 0, "久美子")
+    found["key_person.relation"] = Found("妊", 0.5, seg.box)
+
+    _check_relation_glyph(gray, [seg], found)
+
+    assert found["key_person.relation"].value == "姪"
+
+
+def test_it_leaves_a_character_that_is_no_relation() -> None:
+    gray, chars = _line("連絡先 清水誠")
+    seg = Segment(chars, 0)
+    found = _name_found(seg, 4, "清水誠")
+
+    _check_relation_glyph(gray, [seg], found)
+
+    assert "key_person.relation" not in found
+
+
+def test_it_leaves_a_relation_of_several_characters() -> None:
+    gray, chars = _line("清水誠(長男の妻)")
+    seg = Segment(chars, 0)
+    found = _name_found(seg, 0, "清水誠")
+    found["key_person.relation"] = Found("長男の妻", 1.0, seg.box)
+
+    _check_relation_glyph(gray, [seg], found)
+
+    assert found["key_person.relation"].value == "長男の妻"

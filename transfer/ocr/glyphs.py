@@ -1,0 +1,210 @@
+"""One printed character told among a few candidates by its shape.
+
+Tesseract's fast Japanese models know rare kanji poorly: 甥 and 姪 (nephew,
+niece) come out as 張, 細, 妊 or 姫, or are dropped at the start of a line,
+even on a sharp photo where a person reads them at once. Where the value
+belongs to a small closed set (a key person's relation), each candidate is
+rendered in the system's Japanese fonts (a gothic and a mincho) and compared
+with the character in the photo; the closest shape wins, if it wins
+clearly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from django.conf import settings
+from PIL import Image, ImageDraw, ImageFont
+
+from .types import Box
+
+SIZE = 32  # side of the normalised glyph image
+BLUR = 1.2  # tolerance for stroke weight and small shifts between fonts
+
+
+@dataclass(frozen=True)
+class Match:
+    ch: str
+    score: float  # cosine similarity of the normalised shapes, -1..1
+    margin: float  # over the best other candidate
+
+
+def _normalise(ink: np.ndarray) -> np.ndarray | None:
+    """Ink mask (1 = ink) → centred, square, blurred, zero-mean unit vector."""
+    ys, xs = np.nonzero(ink)
+    if len(xs) < 4:
+        return None
+    crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32)
+    h, w = crop.shape
+    side = max(h, w)
+    square = np.zeros((side, side), np.float32)
+    square[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = crop
+    small = cv2.resize(square, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), BLUR)
+    small -= small.mean()
+    norm = float(np.linalg.norm(small))
+    return small / norm if norm > 1e-6 else None
+
+
+def photo_glyph(gray: np.ndarray, box: Box) -> np.ndarray | None:
+    """The character inside box of the (flattened, light-normalised) page."""
+    x, y, w, h = box
+    crop = gray[max(0, y) : y + h, max(0, x) : x + w]
+    if crop.size == 0 or min(crop.shape) < 6:
+        return None
+    _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return _normalise(ink)
+
+
+@cache
+def _fonts() -> tuple[ImageFont.FreeTypeFont, ...]:
+    fonts = []
+    for path in settings.KAKEHASHI_GLYPH_FONTS:
+        if Path(path).exists():
+            fonts.append(ImageFont.truetype(path, 96))
+    return tuple(fonts)
+
+
+def available() -> bool:
+    return bool(_fonts())
+
+
+@cache
+def templates(ch: str) -> tuple[np.ndarray, ...]:
+    """The character as each font draws it, normalised."""
+    out = []
+    for font in _fonts():
+        img = Image.new("L", (128, 128), 255)
+        ImageDraw.Draw(img).text((16, 0), ch, font=font, fill=0)
+        glyph = _normalise(np.asarray(img) < 128)
+        if glyph is not None:
+            out.append(glyph)
+    return tuple(out)
+
+
+def similarity(glyph: np.ndarray, ch: str) -> float:
+    return max((float(np.sum(glyph * t)) for t in templates(ch)), default=-1.0)
+
+
+def best_of(glyph: np.ndarray, candidates: tuple[str, ...]) -> Match | None:
+    scored = sorted(((similarity(glyph, c), c) for c in candidates), reverse=True)
+    if not scored:
+        return None
+    second = scored[1][0] if len(scored) > 1 else -1.0
+    return Match(scored[0][1], scored[0][0], scored[0][0] - second)
+
+
+def glyph_left_of(gray: np.ndarray, chars: list[Box]) -> Box | None:
+    """The box of one character printed just left of a line's first
+    character that OCR did not read (a dropped 甥 before a name), or None
+    when the space there is blank or holds more or less than a character.
+
+    chars are the boxes of the line's first characters; the lowest of them
+    gives the text band (Tesseract's word boxes can reach into the line
+    above, and a character's box is its word's, cut evenly)."""
+    if not chars:
+        return None
+    tight = min(chars, key=lambda b: b[3])
+    height = tight[3]
+    middle = tight[1] + height // 2
+    if height < 8:
+        return None
+    y0, y1 = max(0, middle - int(0.65 * height)), middle + int(0.65 * height)
+    x_start = chars[0][0]
+    x0 = max(0, x_start - int(2.2 * height))
+    band = gray[y0:y1, x0 : x_start + sum(b[2] for b in chars)]
+    if band.size == 0 or band.shape[1] <= x_start - x0:
+        return None
+    # The threshold comes from the band with the line's own text in it, so
+    # a blank margin does not turn its grain into ink.
+    level, _ = cv2.threshold(band, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = band[:, : max(0, x_start - x0 - 1)] < min(level, 160)
+    columns = np.nonzero(ink.sum(axis=0) >= 2)[0]
+    if len(columns) == 0:
+        return None
+    # Group the inked columns into characters: strokes of one character
+    # stand less than a fifth of the height apart.
+    runs: list[list[int]] = []
+    for c in columns.tolist():
+        if runs and c - runs[-1][1] <= max(2, height // 5):
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    edge = ink.shape[1] - 1
+    if runs[-1][1] >= edge - 3 and runs[-1][1] - runs[-1][0] < 0.5 * height:
+        # The first character's own left strokes: its box from OCR, being
+        # a share of its word's box, can start a little inside it.
+        runs.pop()
+    if not runs:
+        return None
+    left, right = runs[-1]
+    width = right - left + 1
+    if not 0.45 * height <= width <= 1.3 * height or edge - right > 1.2 * height:
+        return None
+    rows = np.nonzero(ink[:, left : right + 1].sum(axis=1))[0]
+    top, bottom = int(rows[0]), int(rows[-1])
+    if bottom - top + 1 < 0.45 * height:
+        return None
+    return (x0 + left, y0 + top, width, bottom - top + 1)
+
+
+def refine(gray: np.ndarray, box: Box) -> Box | None:
+    """The ink of the one character OCR boxed roughly (a character's box is
+    its word's box cut evenly, so "(姪)" in "久美子(姪)090-…" is boxed a
+    little off): the run of inked columns nearest the box's middle, grown
+    by the runs beside it while they still make one square-ish character
+    and are not a bracket."""
+    x, y, w, h = box
+    x0, x1 = max(0, x - h), min(gray.shape[1], x + w + h)
+    region = gray[max(0, y) : y + h, x0:x1]
+    if region.size == 0 or h < 8:
+        return None
+    level, _ = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = region < min(level, 160)
+    inked = np.nonzero(ink.sum(axis=0) >= 1)[0].tolist()
+    runs: list[list[int]] = []
+    for c in inked:
+        if runs and c - runs[-1][1] <= 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    if not runs:
+        return None
+
+    def rows(a: int, b: int) -> tuple[int, int]:
+        r = np.nonzero(ink[:, a : b + 1].sum(axis=1))[0]
+        return int(r[0]), int(r[-1])
+
+    middle = x + w / 2 - x0
+    i = min(range(len(runs)), key=lambda k: abs((runs[k][0] + runs[k][1]) / 2 - middle))
+    lo, hi = i, i
+    top, bottom = rows(*runs[i])
+    while True:
+        height = bottom - top + 1
+        grown = False
+        for j in (lo - 1, hi + 1):
+            if not 0 <= j < len(runs):
+                continue
+            a, b = runs[j]
+            t, u = rows(a, b)
+            narrow_tall = b - a + 1 < 0.3 * height and u - t + 1 >= 0.95 * height
+            left, right = min(a, runs[lo][0]), max(b, runs[hi][1])
+            gap = runs[lo][0] - b if j < lo else a - runs[hi][1]
+            too_wide = right - left + 1 > 1.15 * max(height, u - t + 1)
+            if narrow_tall or gap > 0.25 * height or too_wide:
+                continue
+            lo, hi = min(lo, j), max(hi, j)
+            top, bottom = min(top, t), max(bottom, u)
+            grown = True
+            break
+        if not grown:
+            break
+    left, right = runs[lo][0], runs[hi][1]
+    height = bottom - top + 1
+    if right - left + 1 < 0.45 * height:
+        return None
+    return (x0 + left, max(0, y) + top, right - left + 1, height)
