@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import json
 from typing import Any
 
 import cv2
@@ -23,18 +22,9 @@ from transfer.ocr.image import load_photo
 from transfer.ocr.pipeline import ILLEGIBLE_PAGE_CONF, judge_legibility
 from transfer.ocr.preprocess import find_page, prepare
 
-from .sheets import shared_dir
+from .sheets import photo, shared_dir, truth
 
 DEV = shared_dir() / "ocr-dev"
-
-
-def truth(stem: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((DEV / f"{stem}.json").read_text(encoding="utf-8"))
-    return data
-
-
-def photo(stem: str) -> bytes:
-    return (DEV / f"{stem}.jpg").read_bytes()
 
 
 def value(record: dict[str, Any], path: str) -> Any:

@@ -12,7 +12,7 @@ clearly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import cv2
@@ -73,7 +73,7 @@ def available() -> bool:
     return bool(_fonts())
 
 
-@cache
+@lru_cache(maxsize=4096)  # a few MB; a page asks for a few hundred
 def templates(ch: str) -> tuple[np.ndarray, ...]:
     """The character as each font draws it, normalised."""
     out = []

@@ -18,6 +18,7 @@ from .marks import read_marks
 from .normalise import parse_dementia_level, parse_insurance_number
 from .preprocess import prepare
 from .recognise import Segment, run_tesseract, segments_from_data
+from .respell import respell
 from .roman import count_bars, roman_level
 from .types import FIELD_PATHS, Box, FieldValue, PageResult, Quality, empty_value
 
@@ -45,6 +46,7 @@ def extract_page(data: bytes) -> PageResult:
         # A form meant to be filled in by hand: calibrated on its own,
         # handwriting is read far less reliably than print.
         layout = "form"
+    respell(page.gray, segments)
     found = extract(segments, marks=marks)
     _recount_dementia_numeral(page.gray, found)
     _read_boxed_insurance_number(page.gray, segments, found)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache, lru_cache
 from typing import Any
 
@@ -30,6 +30,7 @@ def _kanwa() -> Any:
 def warm() -> None:
     """Load the dictionary now (a worker starting), not on the first sheet."""
     _kanwa()
+    _by_second()
 
 
 def _katakana(text: str) -> str:
@@ -170,3 +171,56 @@ def word_breaks(text: str) -> tuple[int, int, int]:
 def is_word(text: str) -> bool:
     """Whether the dictionary lists ``text`` as a word (妹尾, 夫婦)."""
     return bool(text) and text in (_kanwa().load(text[0]) or {})
+
+
+@cache
+def _by_second() -> dict[str, tuple[str, ...]]:
+    """Words of two to five characters by their second character: the
+    candidates for a first character OCR misread (腎臓 read as 答臓)."""
+    index: dict[str, list[str]] = {}
+    for table in _kanwa()._jisyo_table.values():
+        for word in table:
+            if 2 <= len(word) <= 5:
+                index.setdefault(word[1], []).append(word)
+    return {ch: tuple(words) for ch, words in index.items()}
+
+
+def uncovered(run: str) -> list[int]:
+    """Positions in a run of kanji that no dictionary word of two or more
+    characters covers (the suffixes 性, 的, 型, 化 after a word count as
+    covered): word_breaks' orphans, by position."""
+    covered = [False] * len(run)
+    for i in range(len(run)):
+        for word, _ in _words_at(run, i):
+            if len(word) >= 2:
+                covered[i : i + len(word)] = [True] * len(word)
+    for i in range(1, len(run)):
+        if run[i] in _SUFFIXES and covered[i - 1]:
+            covered[i] = True
+    return [i for i, c in enumerate(covered) if not c]
+
+
+def substitutes(run: str, i: int) -> dict[str, int]:
+    """Characters that, put at run[i], make a dictionary word with the run's
+    characters around it, each with the length of the longest such word
+    (誤嘆性, 1 → {嚥: 2, 解: 2, …}; 帯状交疹, 2 → {疱: 4})."""
+    out: dict[str, int] = {}
+    for start in range(max(0, i - 4), i + 1):
+        if start < i:
+            table = _kanwa().load(run[start]) or {}
+            words: Iterable[str] = (w for w in table if w.startswith(run[start:i]))
+        elif i + 1 < len(run):
+            words = _by_second().get(run[i + 1], ())
+        else:
+            continue
+        for word in words:
+            end = start + len(word)
+            if len(word) < 2 or end <= i or end > len(run):
+                continue
+            k = i - start
+            if word[k] == run[i] or word[:k] != run[start:i] or word[k + 1 :] != run[i + 1 : end]:
+                continue
+            if not "\u4e00" <= word[k] <= "\u9fff":
+                continue
+            out[word[k]] = max(out.get(word[k], 0), len(word))
+    return out

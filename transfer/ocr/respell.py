@@ -1,0 +1,121 @@
+"""Misread kanji put right where the dictionary and the photo agree.
+
+The fast Japanese models misread complex kanji even on sharp photos (誤嚥 as
+誤嘆, 帯状疱疹 as 帯状交疹, 白内障 as 白内隊). Such a character usually makes
+no word with its neighbours. For each kanji in a run that no dictionary
+word accounts for (reading.uncovered), the dictionary proposes the
+characters that would make a word there (reading.substitutes: general
+Japanese, no list of our own), and the photo decides: a proposal replaces
+what OCR read only when its drawn shape matches the character in the photo
+clearly better than the OCR reading's own shape does, and clearly better
+than the next proposal. A replaced character keeps a modest confidence, so
+a value that needed one is never shown as certain on that account.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from . import glyphs
+from .reading import substitutes, uncovered
+from .recognise import Char, Segment
+
+KANJI_RUN = re.compile(r"[\u4e00-\u9fff々]{2,}")
+
+# Shape agreement (cosine of the normalised glyphs) a proposal needs, and
+# how far ahead of the OCR reading's own shape and of the next proposal.
+SIMILAR = 0.6
+AHEAD_OF_READ = 0.1
+AHEAD_OF_NEXT = 0.04
+ASTRAY = 0.2
+SIMILAR_ASTRAY = 0.65
+# One stroke: a dash, a rule's remnant or a stroke of the next character
+# would match it.
+TOO_PLAIN = frozenset("一丨")
+# The confidence a replaced character carries (a field's raw score starts
+# from its weakest character).
+RESPELLED = 0.6
+
+
+def respell(gray: np.ndarray, segments: list[Segment]) -> int:
+    """Replace misread kanji in place; return how many were replaced."""
+    if not glyphs.available():
+        return 0
+    replaced = 0
+    for seg in segments:
+        if len(seg.text) != len(seg.chars):
+            continue  # a character of several code points: offsets would drift
+        changed = False
+        for m in KANJI_RUN.finditer(seg.text):
+            run = list(m.group())
+            for i in uncovered(m.group()):
+                ch = _respelled(gray, seg.chars[m.start() + i], "".join(run), i)
+                if ch is None:
+                    continue
+                char = seg.chars[m.start() + i]
+                seg.chars[m.start() + i] = Char(ch, char.box, min(char.conf, RESPELLED))
+                run[i] = ch
+                changed = True
+                replaced += 1
+        if changed:
+            seg.text = "".join(c.ch for c in seg.chars)
+    return replaced
+
+
+def _respelled(gray: np.ndarray, char: Char, run: str, i: int) -> str | None:
+    proposals = substitutes(run, i)
+    if not proposals:
+        return None
+    # A proposal that completes a longer word (帯状疱疹) is far likelier than
+    # one that only pairs with a neighbour; when there is one, the pairs go.
+    longest = max(proposals.values())
+    # A neighbour's own character is no proposal: where OCR's box for this
+    # character is off, the ink found in it can be the neighbour's (新見市新見
+    # would become 新見新新見).
+    neighbours = set(run[max(0, i - 1) : i + 2])
+    keep = [
+        c
+        for c, n in proposals.items()
+        if n >= min(longest, 3) and c not in neighbours and c not in TOO_PLAIN and _common(c)
+    ]
+    if not keep:
+        return None
+    box = glyphs.refine(gray, char.box)
+    if box is None or not _same_place(box, char.box) or box[2] < 0.75 * box[3]:
+        # Elsewhere, or part of a character (a kanji's ink is about square).
+        return None
+    glyph = glyphs.photo_glyph(gray, box)
+    if glyph is None:
+        return None
+    own = glyphs.similarity(glyph, char.ch)
+    scored = sorted(((glyphs.similarity(glyph, c), c) for c in keep), reverse=True)
+    best, ch = scored[0]
+    second = scored[1][0] if len(scored) > 1 else -1.0
+    # The ink looks like a neighbour's character (新見市新見 with 市's box on
+    # the next 新): the box is off, and no proposal can be trusted.
+    second = max([second] + [glyphs.similarity(glyph, n) for n in neighbours if n != char.ch])
+    # Ink that resembles nothing OCR read there may be a box gone astray (a
+    # gap between characters): a proposal must then match it closely.
+    needed = SIMILAR if own >= ASTRAY else SIMILAR_ASTRAY
+    if best >= needed and best - own >= AHEAD_OF_READ and best - second >= AHEAD_OF_NEXT:
+        return ch
+    return None
+
+
+def _same_place(found: tuple[int, int, int, int], given: tuple[int, int, int, int]) -> bool:
+    """Whether the ink found is where OCR put the character, give or take a
+    third of its height (not the character beside it)."""
+    fx, given_x = found[0] + found[2] / 2, given[0] + given[2] / 2
+    return abs(fx - given_x) <= max(found[3], given[3]) / 3
+
+
+def _common(ch: str) -> bool:
+    """In JIS X 0208 (Shift_JIS), the character set Japanese documents are
+    written in: the dictionary also lists rare and Chinese forms."""
+    try:
+        ch.encode("shift_jis")
+    except UnicodeEncodeError:
+        return False
+    return True
