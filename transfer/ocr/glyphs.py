@@ -24,6 +24,7 @@ from .types import Box
 
 SIZE = 32  # side of the normalised glyph image
 BLUR = 1.2  # tolerance for stroke weight and small shifts between fonts
+DRAWN = 96  # font size the candidates are drawn at (then normalised to SIZE)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _fonts() -> tuple[ImageFont.FreeTypeFont, ...]:
     fonts = []
     for path in settings.KAKEHASHI_GLYPH_FONTS:
         if Path(path).exists():
-            fonts.append(ImageFont.truetype(path, 96))
+            fonts.append(ImageFont.truetype(path, DRAWN))
     return tuple(fonts)
 
 
@@ -73,25 +74,36 @@ def available() -> bool:
     return bool(_fonts())
 
 
-@lru_cache(maxsize=4096)  # a few MB; a page asks for a few hundred
-def templates(ch: str) -> tuple[np.ndarray, ...]:
-    """The character as each font draws it, normalised."""
-    out = []
-    for font in _fonts():
-        img = Image.new("L", (128, 128), 255)
-        ImageDraw.Draw(img).text((16, 0), ch, font=font, fill=0)
+# Up to 32 MB: a page asks for a few hundred characters, most of them again.
+@lru_cache(maxsize=4096)
+def templates(ch: str) -> np.ndarray:
+    """The character as each font draws it, normalised: one row per font (a
+    row of zeros where the font has no such character)."""
+    rows = np.zeros((len(_fonts()), SIZE * SIZE), np.float32)
+    for i, font in enumerate(_fonts()):
+        img = Image.new("L", (DRAWN * 4 // 3, DRAWN * 4 // 3), 255)
+        ImageDraw.Draw(img).text((DRAWN // 6, 0), ch, font=font, fill=0)
         glyph = _normalise(np.asarray(img) < 128)
         if glyph is not None:
-            out.append(glyph)
-    return tuple(out)
+            rows[i] = glyph.ravel()
+    return rows
+
+
+def similarities(glyph: np.ndarray, chars: list[str]) -> np.ndarray:
+    """How closely the glyph matches each character's closest drawing."""
+    if not chars:
+        return np.zeros(0, np.float32)
+    scores: np.ndarray = np.stack([templates(c) for c in chars]) @ glyph.ravel()
+    return scores.max(axis=1)
 
 
 def similarity(glyph: np.ndarray, ch: str) -> float:
-    return max((float(np.sum(glyph * t)) for t in templates(ch)), default=-1.0)
+    return float(similarities(glyph, [ch])[0])
 
 
 def best_of(glyph: np.ndarray, candidates: tuple[str, ...]) -> Match | None:
-    scored = sorted(((similarity(glyph, c), c) for c in candidates), reverse=True)
+    scores = similarities(glyph, list(candidates))
+    scored = sorted(zip(scores.tolist(), candidates, strict=True), reverse=True)
     if not scored:
         return None
     second = scored[1][0] if len(scored) > 1 else -1.0

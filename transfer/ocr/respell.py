@@ -68,18 +68,11 @@ def _respelled(gray: np.ndarray, char: Char, run: str, i: int) -> str | None:
     proposals = substitutes(run, i)
     if not proposals:
         return None
-    # A proposal that completes a longer word (帯状疱疹) is far likelier than
-    # one that only pairs with a neighbour; when there is one, the pairs go.
-    longest = max(proposals.values())
     # A neighbour's own character is no proposal: where OCR's box for this
     # character is off, the ink found in it can be the neighbour's (新見市新見
     # would become 新見新新見).
     neighbours = set(run[max(0, i - 1) : i + 2])
-    keep = [
-        c
-        for c, n in proposals.items()
-        if n >= min(longest, 3) and c not in neighbours and c not in TOO_PLAIN and _common(c)
-    ]
+    keep = [c for c in proposals if c not in neighbours and c not in TOO_PLAIN and _common(c)]
     if not keep:
         return None
     box = glyphs.refine(gray, char.box)
@@ -90,7 +83,7 @@ def _respelled(gray: np.ndarray, char: Char, run: str, i: int) -> str | None:
     if glyph is None:
         return None
     own = glyphs.similarity(glyph, char.ch)
-    scored = sorted(((glyphs.similarity(glyph, c), c) for c in keep), reverse=True)
+    scored = sorted(zip(glyphs.similarities(glyph, keep).tolist(), keep, strict=True), reverse=True)
     best, ch = scored[0]
     second = scored[1][0] if len(scored) > 1 else -1.0
     # The ink looks like a neighbour's character (新見市新見 with 市's box on
