@@ -719,3 +719,24 @@ def test_an_addressee_line_is_no_physician() -> None:
     found = extract([_line("備前医療センター 担当医 先生 御侍史", 0)])
 
     assert "primary_physician" not in found
+
+
+def test_it_reads_a_drug_list_past_a_speck_read_as_a_line() -> None:
+    from transfer.ocr.extract import extract
+
+    # The page's edge, far right on the heading's line, read as "|"; a speck
+    # between two drugs read as a line of its own.
+    lines = [
+        _line("【内服薬】", 0),
+        Segment([Char("|", (800, 0, 2, 30), 0.4)], 0),
+        _line("1. アムロジン錠5mg 1錠 分1 朝食後", 1),
+        Segment([Char("'", (4, 70, 2, 8), 0.3)], 2),
+        _line("2. バイアスピリン錠100mg 1錠 分1 朝食後", 3),
+    ]
+
+    found = extract(lines)
+
+    assert [m["name"] for m in found["medications"].value] == [
+        "アムロジン錠5mg",
+        "バイアスピリン錠100mg",
+    ]

@@ -382,6 +382,11 @@ MULTILINE = {
 }
 
 
+# A segment of nothing but strokes and dots: the page's edge, a rule's
+# remnant or a speck, never text (a dash is kept: it can stand for "none").
+SPECK_LINE = re.compile(r"[|¦!'`\"_.,:;~^°・]{1,3}")
+
+
 def _following(
     segments: list[Segment],
     h: Hit,
@@ -405,6 +410,11 @@ def _following(
             next_label = True
             break
         s = segments[i]
+        if h.field in MULTILINE and SPECK_LINE.fullmatch(squash(s.text)):
+            # The page's edge or a speck beyond a wide gap ("【内服薬】   |");
+            # a short value's "|" can be its numeral (認知症自立度: Ⅰ).
+            i += 1
+            continue
         if label_seg.cell is None and s.cell is None and not first_empty:
             # Read as lines: a wide gap on the same line is still this value
             # ("住所:〒701-6971    岡山県…").
@@ -446,6 +456,11 @@ def _following(
             break
         text = s.text.strip()
         plain = squash(text)
+        if plain and SPECK_LINE.fullmatch(plain):
+            # A rule's remnant or a speck read as a line of its own ("|"
+            # between two drugs): no part of the value, and no end of it.
+            i += 1
+            continue
         if not plain or plain in HEADINGS or plain.startswith("以上"):
             break
         if plain[0] in SECTION_OPEN:
