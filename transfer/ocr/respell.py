@@ -51,7 +51,8 @@ def respell(gray: np.ndarray, segments: list[Segment]) -> int:
         for m in KANJI_RUN.finditer(seg.text):
             run = list(m.group())
             for i in uncovered(m.group()):
-                ch = _respelled(gray, seg.chars[m.start() + i], "".join(run), i)
+                at = m.start() + i
+                ch = _respelled(gray, seg.chars[at], "".join(run), i, _beside(seg.chars, at))
                 if ch is None:
                     continue
                 char = seg.chars[m.start() + i]
@@ -64,14 +65,23 @@ def respell(gray: np.ndarray, segments: list[Segment]) -> int:
     return replaced
 
 
-def _respelled(gray: np.ndarray, char: Char, run: str, i: int) -> str | None:
+def _beside(chars: list[Char], at: int) -> set[str]:
+    """The characters next to chars[at] as they now read, spaces skipped (味
+    野: OCR's space between them does not make 野 any less a neighbour)."""
+    text = "".join(c.ch for c in chars)
+    before = text[:at].rstrip()
+    after = text[at + 1 :].lstrip()
+    return {c for c in (before[-1:], after[:1]) if c}
+
+
+def _respelled(gray: np.ndarray, char: Char, run: str, i: int, beside: set[str]) -> str | None:
     proposals = substitutes(run, i)
     if not proposals:
         return None
     # A neighbour's own character is no proposal: where OCR's box for this
     # character is off, the ink found in it can be the neighbour's (新見市新見
     # would become 新見新新見).
-    neighbours = set(run[max(0, i - 1) : i + 2])
+    neighbours = beside | {char.ch}
     keep = [c for c in proposals if c not in neighbours and c not in TOO_PLAIN and _common(c)]
     if not keep:
         return None
