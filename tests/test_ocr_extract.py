@@ -101,7 +101,8 @@ def _line(text: str, line: int) -> Segment:
     "lines",
     [
         ["LT LL", "岡本 伸也(次男)070-7029-6613"],  # table: the label misread
-        ["< キーパーゾン >", "夫 高橋 勝 様 TEL 070-9206-7964"],  # letter: relation first
+        # letter: relation first (a heading this garbled names no section)
+        ["< 牛ーバーゾン >", "夫 高橋 勝 様 TEL 070-9206-7964"],
     ],
 )
 def test_it_finds_the_key_person_by_shape_when_the_label_was_misread(lines: list[str]) -> None:
@@ -740,3 +741,25 @@ def test_it_reads_a_drug_list_past_a_speck_read_as_a_line() -> None:
         "アムロジン錠5mg",
         "バイアスピリン錠100mg",
     ]
+
+
+@pytest.mark.parametrize(
+    ("heading", "field"),
+    [
+        ("<既社歴>", "diagnoses"),  # one misread kanji inside the marks
+        ("【往麻】", "diagnoses"),  # two, and one lost: only 既往歴/既往症 are this close
+    ],
+)
+def test_it_takes_a_misread_heading_in_its_marks_for_the_section(heading: str, field: str) -> None:
+    from transfer.ocr.extract import find_labels
+
+    hits = find_labels([_line(heading, 0), _line("白内障・狭心症・貧血", 1)])
+
+    assert [h.field for h in hits] == [field]
+
+
+def test_it_leaves_a_heading_two_sections_are_as_close_to() -> None:
+    from transfer.ocr.extract import find_labels
+
+    # 工住歴: two characters from 既往歴 and from 現病歴 alike.
+    assert find_labels([_line("【工住歴】", 0), _line("白内障", 1)]) == []

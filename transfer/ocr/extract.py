@@ -252,7 +252,10 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
                             continue  # labels carry no digits; values do
                         # A junk first character costs nothing on a line
                         # that is only the label: a misread section marker.
-                        d = _edit_distance(piece, label) + (skip if rest else 0)
+                        # So does a printed section mark ("<既社歴>").
+                        d = _edit_distance(piece, label) + (
+                            skip if rest and text[0] not in SECTION_OPEN else 0
+                        )
                         # Equally close, the reading that takes the whole
                         # line as the label wins: "キーパーソツン" is the label
                         # with a letter too many, not "キーパーソツ" + "ン".
@@ -269,6 +272,8 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
             # label and ends in a long label's own last three characters:
             # "近基年自立度", "知傘自立度" (認知症自立度).
             best = (0, 0, 0, tail_field, len(text))
+        if best is None:
+            best = _bracketed_heading(text)
         if best is not None:
             # Map the end offset in the space-free text back onto seg.text.
             end, seen = 0, 0
@@ -306,6 +311,29 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
             break
     hits.sort(key=lambda h: (h.seg, h.start))
     return hits
+
+
+def _bracketed_heading(text: str) -> tuple[int, int, int, str, int] | None:
+    """A line that is only a heading in its marks ("【工住歴】", "<往麻>"):
+    there, two misread characters still name the section, if no other
+    field's label is as close."""
+    if len(text) < 4 or text[0] not in SECTION_OPEN or text[-1] not in SECTION_CLOSE:
+        return None
+    inner = text[1:-1]
+    if not 2 <= len(inner) <= 7 or re.search(r"\d", inner):
+        return None
+    by_field: dict[str, int] = {}
+    for field, labels in LABELS.items():
+        if field.startswith("_"):
+            continue
+        for label in labels:
+            if len(label) >= 3:
+                d = _edit_distance(inner, label)
+                by_field[field] = min(by_field.get(field, d), d)
+    ranked = sorted((d, f) for f, d in by_field.items())
+    if not ranked or ranked[0][0] > 2 or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
+        return None
+    return (ranked[0][0], 0, 0, ranked[0][1], len(text))
 
 
 def _strip_marks(text: str) -> str:
