@@ -123,3 +123,26 @@ def test_it_leaves_a_relation_of_several_characters() -> None:
     _check_relation_glyph(gray, [seg], found)
 
     assert found["key_person.relation"].value == "長男の妻"
+
+
+def test_it_takes_a_misread_relation_off_the_front_of_the_name() -> None:
+    gray, chars = _line("甥林浩二 様")
+    chars[0] = Char("坦", chars[0].box, 0.7)  # as OCR read it, glued to the name
+    seg = Segment(chars, 0)
+    found = _name_found(seg, 0, "坦林浩二")
+
+    _check_relation_glyph(gray, [seg], found)
+
+    assert found["key_person.relation"].value == "甥"
+    assert found["key_person.name"].value == "林浩二"
+
+
+def test_it_leaves_a_family_name_that_begins_with_a_relations_kanji() -> None:
+    gray, chars = _line("妹尾伸也 様")
+    seg = Segment(chars, 0)
+    found = _name_found(seg, 0, "妹尾伸也")
+
+    _check_relation_glyph(gray, [seg], found)
+
+    assert "key_person.relation" not in found
+    assert found["key_person.name"].value == "妹尾伸也"

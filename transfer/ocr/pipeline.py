@@ -206,6 +206,12 @@ def _check_relation_glyph(
         return
     seg, start, end = at
     box, read = _relation_spot(gray, seg, start, end)
+    glued = False
+    if box is None and start == 0 and end - start >= 3 and seg.text[0] not in RELATION_GLYPHS:
+        # 甥 林 浩二 read as "坦林浩二": the relation misread and glued to the
+        # name's front. Its first character is tried (a name that begins
+        # with a relation's kanji, 妹尾, was read as that kanji: not here).
+        box, read, glued = glyphs.refine(gray, seg.chars[0].box), seg.text[0], True
     if box is None:
         return
     glyph = glyphs.photo_glyph(gray, box)
@@ -224,6 +230,9 @@ def _check_relation_glyph(
     if relation is not None and relation.value == match.ch:
         return
     found["key_person.relation"] = Found(match.ch, GLYPH_MATCHED, box)
+    if glued:
+        rest = seg.text[1:end].strip()
+        found["key_person.name"] = Found(rest, min(name.score, GLYPH_MATCHED), name.box)
 
 
 def _relation_spot(gray: np.ndarray, seg: Segment, start: int, end: int) -> tuple[Box | None, str]:
