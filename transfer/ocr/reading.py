@@ -134,7 +134,7 @@ def reads_as(name: str, kana: str) -> bool:
     return _fit(name, kana, _exact) is not None
 
 
-_KANJI_RUN = re.compile(r"[\u4e00-\u9fff々]{2,}")
+KANJI_RUN = re.compile(r"[\u4e00-\u9fff々]{2,}")
 _SUFFIXES = frozenset("性的型化")
 
 
@@ -150,7 +150,7 @@ def word_breaks(text: str) -> tuple[int, int, int]:
     nothing either way.
     """
     inside = ends = in_runs = 0
-    for m in _KANJI_RUN.finditer(unicodedata.normalize("NFKC", text)):
+    for m in KANJI_RUN.finditer(unicodedata.normalize("NFKC", text)):
         run = m.group()
         covered = [False] * len(run)
         for i in range(len(run)):
