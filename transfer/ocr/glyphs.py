@@ -2,11 +2,11 @@
 
 Tesseract's fast Japanese models know rare kanji poorly: 甥 and 姪 (nephew,
 niece) come out as 張, 細, 妊 or 姫, or are dropped at the start of a line,
-even on a sharp photo where a person reads them at once. Where the value
-belongs to a small closed set (a key person's relation), each candidate is
-rendered in the system's Japanese fonts (a gothic and a mincho) and compared
-with the character in the photo; the closest shape wins, if it wins
-clearly.
+even on a sharp photo where a person reads them at once. Where the
+candidates are few (a key person's relation, a closed set; the characters
+the dictionary proposes for a misread kanji, respell.py), each is drawn in
+the system's Japanese fonts (a gothic and a mincho) and compared with the
+character in the photo; the closest shape wins, if it wins clearly.
 """
 
 from __future__ import annotations
