@@ -17,7 +17,7 @@ from .image import load_photo
 from .marks import read_marks
 from .normalise import parse_dementia_level, parse_insurance_number
 from .preprocess import prepare
-from .recognise import Segment, run_tesseract, segments_from_data
+from .recognise import Char, Segment, run_tesseract, segments_from_data
 from .respell import respell
 from .roman import count_bars, roman_level
 from .types import FIELD_PATHS, Box, FieldValue, PageResult, Quality, empty_value
@@ -46,7 +46,7 @@ def extract_page(data: bytes) -> PageResult:
         # A form meant to be filled in by hand: calibrated on its own,
         # handwriting is read far less reliably than print.
         layout = "form"
-    respell(page.gray, segments)
+    respelled = respell(page.gray, segments)
     found = extract(segments, marks=marks)
     _recount_dementia_numeral(page.gray, found)
     _read_boxed_insurance_number(page.gray, segments, found)
@@ -65,6 +65,7 @@ def extract_page(data: bytes) -> PageResult:
             fields[path] = FieldValue(empty_value(path), confidence)
         else:
             confidence = cap_small_kana(f.value, confidence)
+            confidence = cap_respelled(f.value, f.box, respelled, confidence)
             box = _clip(page.to_photo_box(f.box), w, h) if f.box else None
             fields[path] = FieldValue(f.value, confidence, box)
     text = "\n".join(s.text for s in segments)
@@ -273,6 +274,24 @@ def _find_in_segments(
         if at >= 0:
             return seg, index[at], index[at + len(wanted) - 1] + 1
     return None
+
+
+def cap_respelled(
+    value: object, box: Box | None, respelled: list[Char], confidence: float
+) -> float:
+    """A value holding a kanji the dictionary and its shape put right
+    (respell.py) is likely right, but it is the machine's own correction:
+    never shown as certain. Found by the character, in the value's text and
+    inside its box (a vitals block holding a respelled label is not)."""
+    if box and any(c.ch in str(value) and _inside(c.box, box) for c in respelled):
+        return min(confidence, 0.85)
+    return confidence
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    """Whether inner's middle lies in outer."""
+    x, y = inner[0] + inner[2] / 2, inner[1] + inner[3] / 2
+    return outer[0] <= x <= outer[0] + outer[2] and outer[1] <= y <= outer[1] + outer[3]
 
 
 def _clip(box: Box, width: int, height: int) -> Box | None:

@@ -8,8 +8,9 @@ characters that would make a word there (reading.substitutes: general
 Japanese, no list of our own), and the photo decides: a proposal replaces
 what OCR read only when its drawn shape matches the character in the photo
 clearly better than the OCR reading's own shape does, and clearly better
-than the next proposal. A replaced character keeps a modest confidence, so
-a value that needed one is never shown as certain on that account.
+than the next proposal. A value holding a replaced character is never
+shown as certain (the pipeline caps it below green): the machine's own
+correction is for a person to confirm.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ TOO_PLAIN = frozenset("一丨")
 RESPELLED = 0.6
 
 
-def respell(gray: np.ndarray, segments: list[Segment]) -> int:
-    """Replace misread kanji in place; return how many were replaced."""
+def respell(gray: np.ndarray, segments: list[Segment]) -> list[Char]:
+    """Replace misread kanji in place; return the characters put in."""
     if not glyphs.available():
-        return 0
-    replaced = 0
+        return []
+    replaced: list[Char] = []
     for seg in segments:
         if len(seg.text) != len(seg.chars):
             continue  # a character of several code points: offsets would drift
@@ -58,9 +59,9 @@ def respell(gray: np.ndarray, segments: list[Segment]) -> int:
                     continue
                 char = seg.chars[at]
                 seg.chars[at] = Char(ch, char.box, min(char.conf, RESPELLED))
+                replaced.append(seg.chars[at])
                 run[i] = ch
                 changed = True
-                replaced += 1
         if changed:
             seg.text = "".join(c.ch for c in seg.chars)
     return replaced
