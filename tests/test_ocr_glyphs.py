@@ -92,28 +92,6 @@ def test_it_reads_a_relation_ocr_dropped_from_its_shape() -> None:
     assert found["key_person.relation"].box is not None
 
 
-def test_it_puts_the_shape_in_place_of_a_misread_relation() -> None:
-    gray, chars = _line("久美子(姪)")
-    chars[4] = Char("妊", chars[4].box, 0.6)  # as OCR misread it
-    seg = Segment(chars, 0)
-    found = _name_found(seg, 0, "久美子")
-    found["key_person.relation"] = Found("妊", 0.5, seg.box)
-
-    _check_relation_glyph(gray, [seg], found)
-
-    assert found["key_person.relation"].value == "姪"
-
-
-def test_it_leaves_a_character_that_is_no_relation() -> None:
-    gray, chars = _line("連絡先 清水誠")
-    seg = Segment(chars, 0)
-    found = _name_found(seg, 4, "清水誠")
-
-    _check_relation_glyph(gray, [seg], found)
-
-    assert "key_person.relation" not in found
-
-
 def test_it_leaves_a_relation_of_several_characters() -> None:
     gray, chars = _line("清水誠(長男の妻)")
     seg = Segment(chars, 0)
@@ -125,24 +103,42 @@ def test_it_leaves_a_relation_of_several_characters() -> None:
     assert found["key_person.relation"].value == "長男の妻"
 
 
-def test_it_takes_a_misread_relation_off_the_front_of_the_name() -> None:
-    gray, chars = _line("甥林浩二 様")
-    chars[0] = Char("坦", chars[0].box, 0.7)  # as OCR read it, glued to the name
+@pytest.mark.parametrize(
+    ("printed", "misread_at", "read", "name", "relation", "name_after"),
+    [
+        # In brackets after the name, read as another kanji.
+        ("久美子(姪)", 4, "妊", "久美子", "姪", "久美子"),
+        # Before the name, read as another kanji glued to it.
+        ("甥林浩二 様", 0, "坦", "坦林浩二", "甥", "林浩二"),
+    ],
+)
+def test_it_puts_the_shape_in_place_of_a_misread_relation(
+    printed: str, misread_at: int, read: str, name: str, relation: str, name_after: str
+) -> None:
+    gray, chars = _line(printed)
+    chars[misread_at] = Char(read, chars[misread_at].box, 0.6)  # as OCR read it
     seg = Segment(chars, 0)
-    found = _name_found(seg, 0, "坦林浩二")
+    found = _name_found(seg, 0, name)
 
     _check_relation_glyph(gray, [seg], found)
 
-    assert found["key_person.relation"].value == "甥"
-    assert found["key_person.name"].value == "林浩二"
+    assert found["key_person.relation"].value == relation
+    assert found["key_person.name"].value == name_after
 
 
-def test_it_leaves_a_family_name_that_begins_with_a_relations_kanji() -> None:
-    gray, chars = _line("妹尾伸也 様")
+@pytest.mark.parametrize(
+    ("printed", "start", "name"),
+    [
+        ("連絡先 清水誠", 4, "清水誠"),  # a clear character that is no relation
+        ("妹尾伸也 様", 0, "妹尾伸也"),  # a family name beginning with a relation's kanji
+    ],
+)
+def test_it_leaves_a_name_with_no_relation_beside_it(printed: str, start: int, name: str) -> None:
+    gray, chars = _line(printed)
     seg = Segment(chars, 0)
-    found = _name_found(seg, 0, "妹尾伸也")
+    found = _name_found(seg, start, name)
 
     _check_relation_glyph(gray, [seg], found)
 
     assert "key_person.relation" not in found
-    assert found["key_person.name"].value == "妹尾伸也"
+    assert found["key_person.name"].value == name

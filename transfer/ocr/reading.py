@@ -152,18 +152,9 @@ def word_breaks(text: str) -> tuple[int, int, int]:
     inside = ends = in_runs = 0
     for m in KANJI_RUN.finditer(unicodedata.normalize("NFKC", text)):
         run = m.group()
-        covered = [False] * len(run)
-        for i in range(len(run)):
-            for word, _ in _words_at(run, i):
-                if len(word) >= 2:
-                    covered[i : i + len(word)] = [True] * len(word)
-        for i in range(1, len(run)):
-            # 性, 的, 型, 化 make a new word of any word before them
-            # (閉塞|性, 小体|型): the dictionary lists few such compounds.
-            if run[i] in _SUFFIXES and covered[i - 1]:
-                covered[i] = True
-        inside += covered[1:-1].count(False)
-        ends += [covered[0], covered[-1]].count(False)
+        orphans = uncovered(run)
+        ends += sum(i in (0, len(run) - 1) for i in orphans)
+        inside += len(orphans) - sum(i in (0, len(run) - 1) for i in orphans)
         in_runs += len(run)
     return inside, ends, in_runs
 
@@ -195,6 +186,8 @@ def uncovered(run: str) -> list[int]:
             if len(word) >= 2:
                 covered[i : i + len(word)] = [True] * len(word)
     for i in range(1, len(run)):
+        # 性, 的, 型, 化 make a new word of any word before them
+        # (閉塞|性, 小体|型): the dictionary lists few such compounds.
         if run[i] in _SUFFIXES and covered[i - 1]:
             covered[i] = True
     return [i for i, c in enumerate(covered) if not c]
