@@ -763,3 +763,18 @@ def test_it_leaves_a_heading_two_sections_are_as_close_to() -> None:
 
     # 工住歴: two characters from 既往歴 and from 現病歴 alike.
     assert find_labels([_line("【工住歴】", 0), _line("白内障", 1)]) == []
+
+
+def test_it_reads_past_a_compound_label_whose_second_part_was_misread() -> None:
+    from transfer.ocr.extract import extract
+
+    # 病名・既往歴 in a ruled form's label cell, 歴 read as 礎: 病名 is a label
+    # of its own, and what follows it is the rest of the label, not a value.
+    label = Segment([Char(ch, (20 * i, 0, 18, 30), 0.9) for i, ch in enumerate("病名・ 既往礎")], 0)
+    value = Segment(
+        [Char(ch, (300 + 20 * i, 0, 18, 30), 0.9) for i, ch in enumerate("狭心症、便秘症")], 0
+    )
+
+    found = extract([label, value])
+
+    assert found["diagnoses"].value == ["狭心症", "便秘症"]

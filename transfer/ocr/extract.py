@@ -336,6 +336,18 @@ def _bracketed_heading(text: str) -> tuple[int, int, int, str, int] | None:
     return (ranked[0][0], 0, 0, ranked[0][1], len(text))
 
 
+def _rest_of_compound_label(field: str, text: str) -> bool:
+    """Whether text, after a label and a separator, is the rest of a
+    compound label of the same field with at most one character misread
+    (病名・既往歴 read as "病名・ 既往礎": 病名 is found, and 既往礎 is no
+    diagnosis)."""
+    m = re.match(r"[・･/／、]\s*(\S+)$", text)
+    if not m:
+        return False
+    rest = m[1]
+    return any(len(lb) >= 3 and _edit_distance(rest, lb) <= 1 for lb in LABELS.get(field, ()))
+
+
 def _strip_marks(text: str) -> str:
     return text.strip().lstrip(":：").strip().lstrip(SECTION_CLOSE).strip().lstrip(":：").strip()
 
@@ -357,6 +369,8 @@ def values_for(segments: list[Segment], hits: list[Hit]) -> list[tuple[Hit, Valu
         if qualifier and h.field not in ("name", "key_person"):
             raw = " " * qualifier.end() + raw[qualifier.end() :]
         text = _strip_marks(raw)
+        if _rest_of_compound_label(h.field, text):
+            text = ""  # "病名・既往礎": the label goes on, misread; the value is beyond
         offset = h.end + (len(raw) - len(raw.lstrip(" :：" + SECTION_CLOSE)))
         label_text = seg.text[h.start : h.end].replace(" ", "")
         if not text and h.seg + 1 < len(segments) and segments[h.seg + 1].line == seg.line:
