@@ -133,19 +133,12 @@ def glyph_left_of(gray: np.ndarray, chars: list[Box]) -> Box | None:
         return None
     # The threshold comes from the band with the line's own text in it, so
     # a blank margin does not turn its grain into ink.
-    level, _ = cv2.threshold(band, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ink = band[:, : max(0, x_start - x0 - 1)] < min(level, 160)
-    columns = np.nonzero(ink.sum(axis=0) >= 2)[0]
-    if len(columns) == 0:
-        return None
+    ink = band[:, : max(0, x_start - x0 - 1)] < _ink_level(band)
     # Group the inked columns into characters: strokes of one character
     # stand less than a fifth of the height apart.
-    runs: list[list[int]] = []
-    for c in columns.tolist():
-        if runs and c - runs[-1][1] <= max(2, height // 5):
-            runs[-1][1] = c
-        else:
-            runs.append([c, c])
+    runs = _column_runs(ink, least=2, gap=max(2, height // 5))
+    if not runs:
+        return None
     edge = ink.shape[1] - 1
     if runs[-1][1] >= edge - 3 and runs[-1][1] - runs[-1][0] < 0.5 * height:
         # The first character's own left strokes: its box from OCR, being
@@ -157,8 +150,7 @@ def glyph_left_of(gray: np.ndarray, chars: list[Box]) -> Box | None:
     width = right - left + 1
     if not 0.45 * height <= width <= 1.3 * height or edge - right > 1.2 * height:
         return None
-    rows = np.nonzero(ink[:, left : right + 1].sum(axis=1))[0]
-    top, bottom = int(rows[0]), int(rows[-1])
+    top, bottom = _row_extent(ink, left, right)
     if bottom - top + 1 < 0.45 * height:
         return None
     return (x0 + left, y0 + top, width, bottom - top + 1)
@@ -175,26 +167,14 @@ def refine(gray: np.ndarray, box: Box) -> Box | None:
     region = gray[max(0, y) : y + h, x0:x1]
     if region.size == 0 or h < 8:
         return None
-    level, _ = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ink = region < min(level, 160)
-    inked = np.nonzero(ink.sum(axis=0) >= 1)[0].tolist()
-    runs: list[list[int]] = []
-    for c in inked:
-        if runs and c - runs[-1][1] <= 1:
-            runs[-1][1] = c
-        else:
-            runs.append([c, c])
+    ink = region < _ink_level(region)
+    runs = _column_runs(ink, least=1, gap=1)
     if not runs:
         return None
-
-    def rows(a: int, b: int) -> tuple[int, int]:
-        r = np.nonzero(ink[:, a : b + 1].sum(axis=1))[0]
-        return int(r[0]), int(r[-1])
-
     middle = x + w / 2 - x0
     i = min(range(len(runs)), key=lambda k: abs((runs[k][0] + runs[k][1]) / 2 - middle))
     lo, hi = i, i
-    top, bottom = rows(*runs[i])
+    top, bottom = _row_extent(ink, *runs[i])
     while True:
         height = bottom - top + 1
         grown = False
@@ -202,7 +182,7 @@ def refine(gray: np.ndarray, box: Box) -> Box | None:
             if not 0 <= j < len(runs):
                 continue
             a, b = runs[j]
-            t, u = rows(a, b)
+            t, u = _row_extent(ink, a, b)
             narrow_tall = b - a + 1 < 0.3 * height and u - t + 1 >= 0.95 * height
             left, right = min(a, runs[lo][0]), max(b, runs[hi][1])
             gap = runs[lo][0] - b if j < lo else a - runs[hi][1]
@@ -220,3 +200,28 @@ def refine(gray: np.ndarray, box: Box) -> Box | None:
     if right - left + 1 < 0.45 * height:
         return None
     return (x0 + left, max(0, y) + top, right - left + 1, height)
+
+
+def _ink_level(region: np.ndarray) -> float:
+    """The grey level below which a pixel of the region is ink: Otsu's, but
+    never above 160 (a blank region's grain is no ink)."""
+    level, _ = cv2.threshold(region, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return min(float(level), 160.0)
+
+
+def _column_runs(ink: np.ndarray, *, least: int, gap: int) -> list[tuple[int, int]]:
+    """Spans (first, last) of the columns holding at least ``least`` ink
+    pixels, split where more than ``gap`` columns apart."""
+    cols = np.flatnonzero(ink.sum(axis=0) >= least)
+    if cols.size == 0:
+        return []
+    return [
+        (int(r[0]), int(r[-1])) for r in np.split(cols, np.flatnonzero(np.diff(cols) > gap) + 1)
+    ]
+
+
+def _row_extent(ink: np.ndarray, left: int, right: int) -> tuple[int, int]:
+    """First and last rows with ink between columns left and right (which
+    hold some)."""
+    rows = np.flatnonzero(ink[:, left : right + 1].any(axis=1))
+    return int(rows[0]), int(rows[-1])

@@ -153,8 +153,9 @@ def word_breaks(text: str) -> tuple[int, int, int]:
     for m in KANJI_RUN.finditer(unicodedata.normalize("NFKC", text)):
         run = m.group()
         orphans = uncovered(run)
-        ends += sum(i in (0, len(run) - 1) for i in orphans)
-        inside += len(orphans) - sum(i in (0, len(run) - 1) for i in orphans)
+        at_ends = sum(i in (0, len(run) - 1) for i in orphans)
+        ends += at_ends
+        inside += len(orphans) - at_ends
         in_runs += len(run)
     return inside, ends, in_runs
 

@@ -70,10 +70,9 @@ def respell(gray: np.ndarray, segments: list[Segment]) -> list[Char]:
 def _beside(chars: list[Char], at: int) -> set[str]:
     """The characters next to chars[at] as they now read, spaces skipped (味
     野: OCR's space between them does not make 野 any less a neighbour)."""
-    text = "".join(c.ch for c in chars)
-    before = text[:at].rstrip()
-    after = text[at + 1 :].lstrip()
-    return {c for c in (before[-1:], after[:1]) if c}
+    left = next((c.ch for c in reversed(chars[:at]) if c.ch.strip()), "")
+    right = next((c.ch for c in chars[at + 1 :] if c.ch.strip()), "")
+    return {c for c in (left, right) if c}
 
 
 def _respelled(gray: np.ndarray, char: Char, run: str, i: int, beside: set[str]) -> str | None:
@@ -94,13 +93,13 @@ def _respelled(gray: np.ndarray, char: Char, run: str, i: int, beside: set[str])
     glyph = glyphs.photo_glyph(gray, box)
     if glyph is None:
         return None
-    own = glyphs.similarity(glyph, char.ch)
+    others = [n for n in beside if n != char.ch]
+    own, *like_others = glyphs.similarities(glyph, [char.ch, *others]).tolist()
     scored = sorted(zip(glyphs.similarities(glyph, keep).tolist(), keep, strict=True), reverse=True)
     best, ch = scored[0]
-    second = scored[1][0] if len(scored) > 1 else -1.0
     # The ink looks like a neighbour's character (新見市新見 with 市's box on
     # the next 新): the box is off, and no proposal can be trusted.
-    second = max([second] + [glyphs.similarity(glyph, n) for n in neighbours if n != char.ch])
+    second = max([scored[1][0] if len(scored) > 1 else -1.0, *like_others])
     needed = SIMILAR if own >= ASTRAY else SIMILAR_ASTRAY
     if best >= needed and best - own >= AHEAD_OF_READ and best - second >= AHEAD_OF_NEXT:
         return ch
