@@ -320,6 +320,41 @@ def test_it_does_not_split_an_implausible_pressure_at_a_seven() -> None:
     assert "vitals.bp_systolic" not in out
 
 
+def test_it_tells_vitals_whose_labels_are_lost_by_their_shape() -> None:
+    from transfer.ocr.extract import parse_vitals
+
+    # A hand-filled form read by Tesseract (seed 1045): 血圧 became "mg", 脈拍 "誠折".
+    text = "体温 37.2℃ mg 149/104 誠折99 bpm 酸素 98% 呼吸 14回/分 JCS 20"
+
+    block = parse_vitals(text, None, 0.95, block=True)
+    page = parse_vitals(text, None, 0.95)
+
+    assert (block["vitals.bp_systolic"].value, block["vitals.bp_diastolic"].value) == (149, 104)
+    assert block["vitals.heart_rate"].value == 99
+    assert block["vitals.spo2"].value == 98
+    assert block["vitals.temperature_c"].value == 37.2
+    assert block["vitals.resp_rate"].value == 14
+    assert max(block[k].score for k in ("vitals.bp_systolic", "vitals.heart_rate")) <= 0.6
+    # Outside the vitals block a fraction or a percentage is no vital sign.
+    assert "vitals.bp_systolic" not in page and "vitals.spo2" not in page
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "記入 10/22 0:50 体温 36.5℃",  # a date is no pressure
+        "血圧 測定不可 脈拍 88 整",  # nothing of the shape
+        "体温 36.5℃ 120/130",  # diastolic above systolic
+    ],
+)
+def test_it_finds_no_blood_pressure_without_one(text: str) -> None:
+    from transfer.ocr.extract import parse_vitals
+
+    out = parse_vitals(text, None, 0.95, block=True)
+
+    assert "vitals.bp_systolic" not in out
+
+
 def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
     from transfer.ocr.extract import extract
 

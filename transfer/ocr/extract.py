@@ -1142,6 +1142,22 @@ def _bp_by_unit(text: str) -> tuple[tuple[int, int], float] | None:
     return None
 
 
+# Inside the vitals block a value whose label was lost altogether (血圧 read
+# as "mg", 脈拍 as "誠折" where handwriting sits above the printed labels)
+# still tells its sign by its shape or unit: two numbers across a slash are
+# a blood pressure, "bpm" a heart rate, "%" an oxygen saturation, "℃" a
+# temperature. Each is taken only when its parser finds the value plausible
+# and no labelled reading of the sign was found; a date in the block
+# ("10/22") is no plausible blood pressure.
+VITAL_BY_SHAPE: dict[str, re.Pattern[str]] = {
+    "bp": re.compile(r"(?<![\d/.:])(\d{2,3}\s*[/／]\s*\d{2,3})(?![\d/.:])"),
+    "heart_rate": re.compile(r"(?<![\d.])(\d{2,3})\s*(?:bpm|拍\s*/\s*分)", re.IGNORECASE),
+    "spo2": re.compile(r"(?<![\d.])(\d{2,3}\s*%)"),
+    "temperature_c": re.compile(r"(?<![\d.])(\d{2}\s*[.,]\s*\d)\s*(?:℃|°C|度)"),
+}
+BY_SHAPE = 0.6
+
+
 FREE_TEXT = frozenset({"advance_directive", "current_illness", "notes", "adl"})
 
 
@@ -1168,7 +1184,13 @@ def parse_vitals(
                 (sys_, dia), p = by_unit
                 out["vitals.bp_systolic"] = Found(sys_, min(p, conf), box)
                 out["vitals.bp_diastolic"] = Found(dia, min(p, conf), box)
-            continue
+                continue
+            if not (block and key in VITAL_BY_SHAPE):
+                continue
+            m = VITAL_BY_SHAPE[key].search(text)
+            if not m:
+                continue
+            label_conf = min(conf, BY_SHAPE)
         raw = m[1]
         if key == "bp":
             bp, p = nz.parse_bp(raw)
