@@ -355,6 +355,20 @@ def test_it_finds_no_blood_pressure_without_one(text: str) -> None:
     assert "vitals.bp_systolic" not in out
 
 
+def test_it_takes_a_cell_holding_only_an_age_for_the_age() -> None:
+    from transfer.ocr.extract import extract
+
+    # 年齢 misread beyond recognition; its value cell still reads "85歳".
+    found = extract([_line("氏名 山田 花子", 0), _line("年鈴", 1), _line("(満85歳)", 2)])
+    two = extract([_line("85歳", 0), _line("妻 82歳", 1), _line("78歳", 2)])
+    notes = extract([_line("特記事項", 0), _line("90歳代の妻と二人暮らし", 1)])
+
+    assert found["age"].value == 85
+    assert found["age"].score <= 0.6
+    assert "age" not in two  # whose age, when two stand alone?
+    assert "age" not in notes
+
+
 def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
     from transfer.ocr.extract import extract
 

@@ -1307,6 +1307,8 @@ def extract(
     if v := first("age"):
         age, p = nz.parse_age(v.text)
         put("age", Found(age, min(p, v.conf), v.box))
+    if "age" not in found and (lone := _lone_age(segments)):
+        put("age", lone)
     if v := first("address"):
         put_all(parse_address(v), v.conf)
     if v := first("facility_name"):
@@ -1637,6 +1639,27 @@ def _check_name_reading(found: dict[str, Found]) -> None:
         found["name_kana"] = Found(reading, NAME_REPAIRED, kana.box, kana.text)
     else:
         name.score = min(name.score, NAME_DISPUTED)
+
+
+# A cell or line that holds nothing but an age ("85歳", "(満85歳)"): its
+# label (年齢) was lost, but no other field is written so. Only a value that
+# stands alone: "90歳代の妻と二人暮らし" in the notes is no age.
+LONE_AGE = re.compile(r"[(（]?\s*満?\s*(\d{2,3})\s*[歳才]\s*[)）]?")
+LONE_AGE_SCORE = 0.6
+
+
+def _lone_age(segments: list[Segment]) -> Found | None:
+    """The patient's age from the one segment that is only an age, if exactly
+    one is (two would be the patient's and a relative's)."""
+    ages = [(m, seg) for seg in segments if (m := LONE_AGE.fullmatch(squash(seg.text).strip()))]
+    if len(ages) != 1:
+        return None
+    m, seg = ages[0]
+    age, p = nz.parse_age(m[0])
+    if age is None:
+        return None
+    conf = min(c.conf for c in seg.chars if c.ch != " ")
+    return Found(age, min(p, conf, LONE_AGE_SCORE), seg.box)
 
 
 def _check_age(found: dict[str, Found]) -> None:
