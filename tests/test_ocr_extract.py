@@ -369,6 +369,32 @@ def test_it_takes_a_cell_holding_only_an_age_for_the_age() -> None:
     assert "age" not in notes
 
 
+def _cells(texts: list[str], line: int, first_cell: int) -> list[Segment]:
+    """One table row: each text its own cell, left to right."""
+    return [
+        Segment(
+            [Char(ch, (300 * k + 20 * i, 40 * line, 18, 30), 0.95) for i, ch in enumerate(t)],
+            line,
+            cell=first_cell + k,
+        )
+        for k, t in enumerate(texts)
+    ]
+
+
+def test_it_takes_a_lone_phone_number_in_the_facility_row_for_the_facility_phone() -> None:
+    from transfer.ocr.extract import extract
+
+    # The shaded 電話 cell was not read; the number's cell was.
+    row = _cells(["施設名", "ケアハウス 白桃の郷", "0866—91—7466"], 0, 0)
+    kp = _cells(["キーパーソン", "山田 一郎(長男)", "090-1111-2222"], 1, 3)
+    found = extract(row + kp)
+    other_row = extract(_cells(["施設名", "ケアハウス 白桃の郷"], 0, 0) + kp)
+
+    assert found["facility_phone"].value == "0866-91-7466"
+    assert found["facility_phone"].score <= 0.6
+    assert "facility_phone" not in other_row  # the key person's number is not the home's
+
+
 def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
     from transfer.ocr.extract import extract
 

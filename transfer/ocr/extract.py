@@ -1475,6 +1475,10 @@ def extract(
             put("key_person.phone", Found(number, min(p, v.conf), v.box))
         elif owner in ("facility_name", "written_date", ""):
             put("facility_phone", Found(number, min(p, v.conf), v.box))
+    if "facility_phone" not in found and (
+        row_phone := _phone_in_row(segments, hits, "facility_name")
+    ):
+        put("facility_phone", row_phone)
     if "facility_name" not in found:
         # A letter's sender block: the facility's name sits on the line above
         # its phone number, near the top, without a label.
@@ -1639,6 +1643,30 @@ def _check_name_reading(found: dict[str, Found]) -> None:
         found["name_kana"] = Found(reading, NAME_REPAIRED, kana.box, kana.text)
     else:
         name.score = min(name.score, NAME_DISPUTED)
+
+
+# A segment that is nothing but a phone number (hyphens and spaces allowed).
+PHONE_ONLY = re.compile(r"[(（]?0[\d\s\-ー一−—–‐()（）]{8,16}")
+ROW_PHONE_SCORE = 0.6
+
+
+def _phone_in_row(segments: list[Segment], hits: list[Hit], field: str) -> Found | None:
+    """A phone number standing alone in the label's table row, right of it,
+    when its own label (電話, TEL: often on a shaded cell) was not read: on
+    a form's facility row the only number is the facility's."""
+    rows = {segments[h.seg].line: h.seg for h in hits if h.field == field}
+    for line, label_seg in rows.items():
+        for seg in segments[label_seg + 1 :]:
+            if seg.line != line:
+                continue
+            text = nz.nfkc(seg.text).strip()
+            if not PHONE_ONLY.fullmatch(text):
+                continue
+            number, p = nz.parse_phone(text)
+            if number:
+                conf = min(c.conf for c in seg.chars if c.ch != " ")
+                return Found(number, min(p, conf, ROW_PHONE_SCORE), seg.box)
+    return None
 
 
 # A cell or line that holds nothing but an age ("85歳", "(満85歳)"): its
