@@ -395,6 +395,17 @@ def test_it_takes_a_lone_phone_number_in_the_facility_row_for_the_facility_phone
     assert "facility_phone" not in other_row  # the key person's number is not the home's
 
 
+def test_it_finds_the_record_date_after_the_title_on_its_line() -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract(
+        [_line("小忘矢療育報シ ーー 記入日2025年11月22日", 0), _line("氏名 山田 花子", 1)]
+    )
+
+    assert found["written_date"].value == "2025-11-22"
+    assert found["written_date"].box == (280, 0, 218, 30)  # the date, not the title
+
+
 def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
     from transfer.ocr.extract import extract
 

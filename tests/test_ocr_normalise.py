@@ -153,6 +153,8 @@ def test_it_parses_strict_dates_with_full_plausibility(raw: str, expected: str) 
         ("昭和7年4月2 2 日", "1932-04-22"),  # not the 2nd: the digits are one number
         ("19487/06/30", "1948-06-30"),  # the first slash read as 7
         ("今和6 年10 月23晶", "2024-10-23"),  # 令 read as 今, 日 as 晶
+        ("令和6征6月27日", "2024-06-27"),  # 年 read as 征
+        ("2025生2月26日", "2025-02-26"),  # 年 read as 生
     ],
 )
 def test_it_repairs_dates_with_lower_plausibility(raw: str, expected: str) -> None:

@@ -1502,13 +1502,17 @@ def extract(
                 put("insurance_number", Found(m[1], 0.7, seg.box))
                 break
     if "written_date" not in found:
-        # Letters print their date alone near the top.
+        # Letters print their date alone near the top; forms print it with
+        # its label after the title, on the title's line ("…シート 記入日…").
         for seg in segments[:6]:
             text = clean_text(seg.text)
+            start = 0
+            if m := WRITTEN_LABEL_INSIDE.search(text):
+                text, start = text[m.end() :], seg.text.find(m[0]) + len(m[0])
             if 6 <= len(text) <= 22 and re.search(r"\d", text):
                 iso, p = nz.parse_date(text)
                 if iso:
-                    date_box, conf = seg.span(0, len(seg.text))
+                    date_box, conf = seg.span(max(start, 0), len(seg.text))
                     put("written_date", Found(iso, min(p, conf, 0.95), date_box))
                     break
     _check_age(found)
@@ -1643,6 +1647,12 @@ def _check_name_reading(found: dict[str, Found]) -> None:
         found["name_kana"] = Found(reading, NAME_REPAIRED, kana.box, kana.text)
     else:
         name.score = min(name.score, NAME_DISPUTED)
+
+
+# The record date's label inside a line (after the form's title).
+WRITTEN_LABEL_INSIDE = re.compile(
+    "(?:" + "|".join(map(re.escape, LABELS["written_date"])) + r")\s*[:：]?\s*"
+)
 
 
 # A segment that is nothing but a phone number (hyphens and spaces allowed).

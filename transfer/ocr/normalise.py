@@ -394,6 +394,9 @@ _DATE_REPAIRS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<!\d)((?:19|20)\d{2})[71]([/.]\d{1,2}[/.]\d{1,2})(?!\d)"), r"\1\2"),
     # a dot read as a colon or comma: "S25.11:22"
     (re.compile(r"(?<=\d)[:;,](?=\d)"), "."),
+    # 年 read as another character ("令和6征6月27日", "2025生2月26日"): the
+    # month and day after it still make the date's shape
+    (re.compile(r"(?<=\d)\s*[^\d\s年月日/.\-:()]\s*(?=\d{1,2}\s*月\s*\d{1,2})"), "年"),
     # the era misread, its western year in brackets intact: "隔和3年(1928年)8月27日"
     (
         re.compile(r"\(\s*((?:18|19|20)\d{2})\s*年?\s*\)\s*(\d{1,2})\s*月\s*(\d{1,2})"),
