@@ -406,6 +406,23 @@ def test_it_finds_the_record_date_after_the_title_on_its_line() -> None:
     assert found["written_date"].box == (280, 0, 218, 30)  # the date, not the title
 
 
+@pytest.mark.parametrize(
+    "cell",
+    ["〒713-2619 岡山県倉敷市玉島1278-8", "713-2619 岡山県倉敷市玉島1278-8"],
+)
+def test_it_knows_an_address_without_its_label_by_its_shape(cell: str) -> None:
+    from transfer.ocr.extract import extract
+
+    # The shaded 住所 cell was not read.
+    found = extract(_cells(["氏名", "山田 花子"], 0, 0) + _cells(["住居", cell], 1, 2))
+    phone = extract(_cells(["連絡先", "086-454-2416 (日中)"], 0, 0))
+
+    assert found["postal_code"].value == "713-2619"
+    assert found["postal_code"].score <= 0.6
+    assert found["address"].value == "岡山県倉敷市玉島1278-8"
+    assert "postal_code" not in phone and "address" not in phone
+
+
 def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
     from transfer.ocr.extract import extract
 

@@ -1311,6 +1311,8 @@ def extract(
         put("age", lone)
     if v := first("address"):
         put_all(parse_address(v), v.conf)
+    elif v := _address_by_shape(segments):
+        put_all(parse_address(v), v.conf)
     if v := first("facility_name"):
         rest, phone = split_phone(nz.nfkc(v.text))
         name = clean_text(re.sub(r"(TEL|Tel|tel|電話|☎)\s*[:：]?\s*$", "", rest))
@@ -1647,6 +1649,23 @@ def _check_name_reading(found: dict[str, Found]) -> None:
         found["name_kana"] = Found(reading, NAME_REPAIRED, kana.box, kana.text)
     else:
         name.score = min(name.score, NAME_DISPUTED)
+
+
+# An address whose label was not read (a shaded 住所 cell) still has the
+# shape of one: the postal mark and code, or a code and then a prefecture.
+ADDRESS_SHAPE = re.compile(
+    r"\s*(?:〒\s*\d{3}\s*[-ー一−‐.]?\s*\d{4}|\d{3}\s*[-ー一−‐]\s*\d{4}\s*(?=\S{1,3}[都道府県]))"
+)
+ADDRESS_SHAPE_SCORE = 0.6
+
+
+def _address_by_shape(segments: list[Segment]) -> Value | None:
+    """The first segment that starts like an address, as the address's value."""
+    for seg in segments:
+        if ADDRESS_SHAPE.match(nz.nfkc(seg.text)):
+            box, conf = seg.span(0, len(seg.text))
+            return Value(seg.text, box, min(conf, ADDRESS_SHAPE_SCORE), [seg.text])
+    return None
 
 
 # The record date's label inside a line (after the form's title).
