@@ -1309,9 +1309,7 @@ def extract(
         put("age", Found(age, min(p, v.conf), v.box))
     if "age" not in found and (lone := _lone_age(segments)):
         put("age", lone)
-    if v := first("address"):
-        put_all(parse_address(v), v.conf)
-    elif v := _address_by_shape(segments):
+    if v := first("address") or _address_by_shape(segments):
         put_all(parse_address(v), v.conf)
     if v := first("facility_name"):
         rest, phone = split_phone(nz.nfkc(v.text))
