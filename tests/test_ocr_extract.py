@@ -423,6 +423,26 @@ def test_it_knows_an_address_without_its_label_by_its_shape(cell: str) -> None:
     assert "postal_code" not in phone and "address" not in phone
 
 
+def test_it_knows_a_medication_list_without_its_label_by_its_shape() -> None:
+    from transfer.ocr.extract import extract
+
+    # 服薬内容 misread beyond recognition (seed 1002); its cell holds three lines.
+    rows = _cells(["骨共内容"], 0, 0) + [
+        Segment([Char(ch, (300 + 20 * i, 40 * k, 18, 30), 0.95) for i, ch in enumerate(t)], k, 1)
+        for k, t in enumerate(
+            ["エリキュース錠2.5mg2錠分2 朝夕食後", "ジャヌビア錠50mg1錠分1朝食後", "不明な行"]
+        )
+    ]
+    found = extract(rows)
+    notes = extract(_cells(["特記事項", "ロキソニン錠60mg 1錠 頓用"], 0, 0))
+
+    meds = found["medications"].value
+    assert [m["name"] for m in meds[:2]] == ["エリキュース錠2.5mg", "ジャヌビア錠50mg"]
+    assert meds[0]["dose"].replace(" ", "") == "2錠分2朝夕食後"
+    assert found["medications"].score <= 0.6
+    assert "medications" not in notes  # a labelled cell is that label's
+
+
 def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
     from transfer.ocr.extract import extract
 

@@ -1343,7 +1343,7 @@ def extract(
             if iso:
                 onset_from_text = Found(iso, min(p, v.conf, 0.9), v.box, onset)
         put("current_illness", Found(written_text(text), v.conf, v.box))
-    if v := first("medications"):
+    if v := first("medications") or _medications_by_shape(segments, hits):
         meds, p = parse_medications(v)
         put("medications", Found(meds, min(p, v.conf), v.box))
     if v := first("allergies"):
@@ -1647,6 +1647,39 @@ def _check_name_reading(found: dict[str, Found]) -> None:
         found["name_kana"] = Found(reading, NAME_REPAIRED, kana.box, kana.text)
     else:
         name.score = min(name.score, NAME_DISPUTED)
+
+
+# A prescription line: a name with a strength, then a count of a dosage
+# form ("エリキュース錠2.5mg 2錠 分2 朝夕食後"). Nothing else on a care sheet
+# is written so.
+PRESCRIPTION_LINE = re.compile(
+    r"\S.*?\d+(?:\.\d+)?\s*(?:mg|μg|µg|mL|g)\s*\d{1,2}\s*(?:錠|カプセル|包|枚|本)"
+)
+MEDICATIONS_SHAPE_SCORE = 0.6
+
+
+def _medications_by_shape(segments: list[Segment], hits: list[Hit]) -> Value | None:
+    """The medication list when its label was misread beyond recognition
+    (服薬内容 as "骨共内容"): the first table cell whose lines are
+    prescriptions. A cell in a row with a label read is that label's value.
+    Outside tables the lines after a heading are its own, so none is taken."""
+    labelled_lines = {segments[h.seg].line for h in hits}
+    cells: dict[int, list[Segment]] = {}
+    for seg in segments:
+        if seg.cell is not None:
+            cells.setdefault(seg.cell, []).append(seg)
+    for group in cells.values():
+        if any(seg.line in labelled_lines for seg in group):
+            continue
+        lines = [nz.nfkc(seg.text) for seg in group]
+        shaped = sum(bool(PRESCRIPTION_LINE.match(squash(line).strip())) for line in lines)
+        # All of them, or most when there are several (a misread strength
+        # or 錠 leaves a line of a list without the shape).
+        if shaped == len(lines) or (shaped >= 2 and 2 * shaped > len(lines)):
+            conf = min(c.conf for seg in group for c in seg.chars if c.ch != " ")
+            box = union([seg.box for seg in group])
+            return Value("\n".join(lines), box, min(conf, MEDICATIONS_SHAPE_SCORE), lines)
+    return None
 
 
 # An address whose label was not read (a shaded 住所 cell) still has the
