@@ -262,10 +262,26 @@ def test_an_uncalibrated_field_is_never_confident() -> None:
     assert calibrated("no-such-field", None, layout="table", page_conf=1.0, quality=Quality()) == 0
 
 
-def test_a_photo_that_needs_a_retake_has_no_green_field() -> None:
-    bad = Quality(ok=False, problems=["blurred"])
+@pytest.mark.parametrize(
+    "problems",
+    [["illegible"], ["blurred", "illegible"], ["too_dark"], ["too_small"], ["page_not_found"]],
+)
+def test_a_photo_that_needs_a_retake_has_no_green_field(problems: list[str]) -> None:
+    bad = Quality(ok=False, problems=problems)
     for path in FIELD_PATHS:
         assert calibrated(path, 1.0, layout="table", page_conf=1.0, quality=bad) < 0.9
+
+
+def test_a_soft_photo_keeps_the_confidence_its_calibration_gives() -> None:
+    soft = Quality(ok=False, problems=["blurred"])
+    sure = {
+        path: calibrated(path, 1.0, layout="table", page_conf=1.0, quality=Quality())
+        for path in FIELD_PATHS
+    }
+
+    for path in FIELD_PATHS:
+        assert calibrated(path, 1.0, layout="table", page_conf=1.0, quality=soft) == sure[path]
+    assert any(c >= 0.9 for c in sure.values())
 
 
 def test_it_distrusts_an_age_that_disagrees_with_the_birth_date() -> None:
