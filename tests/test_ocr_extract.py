@@ -340,6 +340,30 @@ def test_it_tells_vitals_whose_labels_are_lost_by_their_shape() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "resp"),
+    [
+        # hand-filled forms read by Tesseract (dev and seeds 1000-1079): 呼吸 garbled
+        ("体温 38.7度 血圧142/117 上拍99 回/分 spoz 99%(RA) 時嘱28回/分 JCS 200", 28),
+        ("体温 36.4℃ 血圧 120/80 72回/分 Spo2 96% 本衣14回/分", 14),  # 72: a pulse
+        ("体温 37.0℃ 脈拍 61/分 Spo2 97% 中 27/人が JCS 20", 27),  # 分 read as 人が
+        ("体温 37.0℃ 脈拍 61/分 Spo2 97% 本 5/人が", None),  # 15 with its 1 lost
+        ("体温 37.0℃ 72回/分 Spo2 97% 本衣18回/分 生 22/分", None),  # which one?
+    ],
+)
+def test_it_tells_a_breathing_rate_whose_label_is_lost_by_elimination(
+    text: str, resp: int | None
+) -> None:
+    from transfer.ocr.extract import parse_vitals
+
+    out = parse_vitals(text, None, 0.95, block=True)
+
+    assert (out["vitals.resp_rate"].value if "vitals.resp_rate" in out else None) == resp
+    if resp is not None:
+        assert out["vitals.resp_rate"].score <= 0.5
+    assert "vitals.resp_rate" not in parse_vitals(text, None, 0.95)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "記入 10/22 0:50 体温 36.5℃",  # a date is no pressure

@@ -1173,6 +1173,7 @@ def parse_vitals(
     """Vital signs in a text; ``block``: the text is the vitals block itself."""
     out: dict[str, Found] = {}
     text = squash(text)
+    taken: list[tuple[int, int]] = []  # where the values read were printed
     for key, pattern in VITAL_PATTERNS.items():
         m = pattern.search(text)
         label_conf = conf
@@ -1192,6 +1193,7 @@ def parse_vitals(
                 continue
             label_conf = min(conf, BY_SHAPE)
         raw = m[1]
+        taken.append(m.span(1))
         if key == "bp":
             bp, p = nz.parse_bp(raw)
             if bp:
@@ -1209,9 +1211,33 @@ def parse_vitals(
         value, p = parser(raw)
         if value is not None:
             out[f"vitals.{key}"] = Found(value, min(p, label_conf), box)
+    if block and "vitals.resp_rate" not in out and (resp := _resp_by_unit(text, taken)):
+        out["vitals.resp_rate"] = Found(resp, min(conf, RESP_BY_UNIT_SCORE), box)
     if "vitals.jcs" not in out and "清明" in text:
         out["vitals.jcs"] = Found(0, min(0.9, conf), box)
     return out
+
+
+# A rate per minute ("28回/分", "24/分"; 分 often misread: "/人が", "/委").
+PER_MINUTE = re.compile(r"(?<![\d./])(\d{1,3})\s*回?\s*/\s*(?=[分人委和])")
+# Breaths per minute above 40 are a pulse as likely as a breathing rate;
+# below 8 (rare) a digit more likely lost ("15回/分" read as "5/人が").
+RESP_BY_UNIT = range(8, 41)
+# Told by its unit and by elimination only: less sure than by a shape.
+RESP_BY_UNIT_SCORE = 0.5
+
+
+def _resp_by_unit(text: str, taken: list[tuple[int, int]]) -> int | None:
+    """The breathing rate whose label was lost: the one rate per minute in
+    the block that no other sign's label claimed (the pulse's "脈拍 90/分"
+    is the pulse) and that only a breathing rate would be."""
+    rates = [
+        int(m[1])
+        for m in PER_MINUTE.finditer(text)
+        if not any(a < m.end(1) and m.start(1) < b for a, b in taken)
+    ]
+    fits = [r for r in rates if r in RESP_BY_UNIT]
+    return fits[0] if len(fits) == 1 else None
 
 
 ERA_NAMES = ("明治", "大正", "昭和", "平成", "令和")
