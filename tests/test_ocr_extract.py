@@ -363,6 +363,39 @@ def test_it_tells_a_breathing_rate_whose_label_is_lost_by_elimination(
     assert "vitals.resp_rate" not in parse_vitals(text, None, 0.95)
 
 
+@pytest.mark.parametrize(("label", "spo2"), [("SpO0293%", 93), ("spoz 99%(RA)", 99)])
+def test_it_reads_an_spo2_label_with_an_o_read_twice_or_a_2_read_as_z(
+    label: str, spo2: int
+) -> None:
+    from transfer.ocr.extract import parse_vitals
+
+    assert parse_vitals(f"体温 36.5℃ {label}", None, 0.95)["vitals.spo2"].value == spo2
+
+
+def test_it_tells_a_pulse_whose_label_is_lost_by_elimination() -> None:
+    from transfer.ocr.extract import parse_vitals
+
+    out = parse_vitals(
+        "体温 38.5℃ 血圧 109/50 72回/分 Spo2 96% 本衣14回/分", None, 0.95, block=True
+    )
+
+    assert out["vitals.heart_rate"].value == 72
+    assert out["vitals.resp_rate"].value == 14
+    assert out["vitals.heart_rate"].score <= 0.5
+
+
+def test_it_finds_the_vitals_block_by_its_signs_when_its_label_was_not_read() -> None:
+    from transfer.ocr.extract import extract
+
+    # バイタル not read; the cell's signs read with misread labels (dev sheet 8).
+    row = _cells(["(不明)", "体須38.7度 mm左142/117 上拍99 回/分 spoz 99%(RA) JCS 200"], 0, 0)
+    found = extract(_cells(["氏名", "山田 花子"], 1, 2) + row)
+
+    assert found["vitals.heart_rate"].value == 99  # 拍 alone counts in the block only
+    assert (found["vitals.bp_systolic"].value, found["vitals.bp_diastolic"].value) == (142, 117)
+    assert found["vitals.temperature_c"].value == 38.7
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -1107,7 +1107,8 @@ VITAL_PATTERNS: dict[str, re.Pattern[str]] = {
     "heart_rate": re.compile(
         r"(?:脈拍数?|心拍数?|HR|PR|(?<![A-Za-z])P)\s*[:：]?\s*(\d{2,3})(?!\d|\s*[/／.]\s*\d)"
     ),
-    "spo2": re.compile(r"(?:[Ss][Pp]\s*[O0o〇]\s*2)\s*[:：]?\s*(\d{2,4}\s*%?)"),
+    # "SpO02", "spoz": an O read twice, the 2 read as z.
+    "spo2": re.compile(r"(?:[Ss][Pp]\s*[O0o〇]{1,2}\s*[2zZ])\s*[:：]?\s*(\d{2,4}\s*%?)"),
     "resp_rate": re.compile(
         r"(?:呼吸数?|RR|(?<![A-Za-z])R)\s*[:：]?\s*(\d{1,2})(?!\d|\s*[/／.]\s*\d)"
     ),
@@ -1211,8 +1212,10 @@ def parse_vitals(
         value, p = parser(raw)
         if value is not None:
             out[f"vitals.{key}"] = Found(value, min(p, label_conf), box)
-    if block and "vitals.resp_rate" not in out and (resp := _resp_by_unit(text, taken)):
-        out["vitals.resp_rate"] = Found(resp, min(conf, RESP_BY_UNIT_SCORE), box)
+    if block and "vitals.resp_rate" not in out and (resp := _rate_by_unit(text, taken, RESP)):
+        out["vitals.resp_rate"] = Found(resp, min(conf, RATE_BY_UNIT_SCORE), box)
+    if block and "vitals.heart_rate" not in out and (pulse := _rate_by_unit(text, taken, PULSE)):
+        out["vitals.heart_rate"] = Found(pulse, min(conf, RATE_BY_UNIT_SCORE), box)
     if "vitals.jcs" not in out and "清明" in text:
         out["vitals.jcs"] = Found(0, min(0.9, conf), box)
     return out
@@ -1220,23 +1223,25 @@ def parse_vitals(
 
 # A rate per minute ("28回/分", "24/分"; 分 often misread: "/人が", "/委").
 PER_MINUTE = re.compile(r"(?<![\d./])(\d{1,3})\s*回?\s*/\s*(?=[分人委和])")
-# Breaths per minute above 40 are a pulse as likely as a breathing rate;
-# below 8 (rare) a digit more likely lost ("15回/分" read as "5/人が").
-RESP_BY_UNIT = range(8, 41)
-# Told by its unit and by elimination only: less sure than by a shape.
-RESP_BY_UNIT_SCORE = 0.5
+# Rates per minute only one sign has: above 40 breaths a pulse is as
+# likely; below 8 (rare) a digit more likely lost ("15回/分" read as
+# "5/人が"); a pulse of 40 or less is as rare.
+RESP = range(8, 41)
+PULSE = range(41, 251)
+# Told by unit and elimination only: less sure than by a shape.
+RATE_BY_UNIT_SCORE = 0.5
 
 
-def _resp_by_unit(text: str, taken: list[tuple[int, int]]) -> int | None:
-    """The breathing rate whose label was lost: the one rate per minute in
-    the block that no other sign's label claimed (the pulse's "脈拍 90/分"
-    is the pulse) and that only a breathing rate would be."""
+def _rate_by_unit(text: str, taken: list[tuple[int, int]], span: range) -> int | None:
+    """A breathing rate or pulse whose label was lost: the one rate per
+    minute in the block, in the sign's range, that no other sign's label
+    claimed (the pulse's "脈拍 90/分" is the pulse)."""
     rates = [
         int(m[1])
         for m in PER_MINUTE.finditer(text)
         if not any(a < m.end(1) and m.start(1) < b for a, b in taken)
     ]
-    fits = [r for r in rates if r in RESP_BY_UNIT]
+    fits = [r for r in rates if r in span]
     return fits[0] if len(fits) == 1 else None
 
 
@@ -1384,10 +1389,11 @@ def extract(
         put("onset_time", Found(iso, min(p, v.conf), v.box, clean_text(v.text)))
     if onset_from_text and "onset_time" not in found:
         put("onset_time", onset_from_text)
-    vitals_text = " ".join(v.text for v in values.get("vitals", []))
-    if vitals_text:
-        vs = values["vitals"][0]
-        for k, f in parse_vitals(vitals_text, vs.box, vs.conf, block=True).items():
+    vitals = values.get("vitals") or [v for v in [_vitals_by_shape(segments)] if v]
+    if vitals:
+        vs = vitals[0]
+        text = " ".join(v.text for v in vitals)
+        for k, f in parse_vitals(text, vs.box, vs.conf, block=True).items():
             put(k, f)
     # Vitals printed outside a vitals block (or under a misread heading).
     whole = " ".join(seg.text for seg in segments)
@@ -1673,6 +1679,28 @@ def _check_name_reading(found: dict[str, Found]) -> None:
         found["name_kana"] = Found(reading, NAME_REPAIRED, kana.box, kana.text)
     else:
         name.score = min(name.score, NAME_DISPUTED)
+
+
+def _vitals_by_shape(segments: list[Segment]) -> Value | None:
+    """The vitals block when its label (バイタル) was not read: the table
+    cell or line where the most signs are found by their own labels, if
+    two or more are."""
+    groups: dict[tuple[str, int], list[Segment]] = {}
+    for seg in segments:
+        key = ("cell", seg.cell) if seg.cell is not None else ("line", seg.line)
+        groups.setdefault(key, []).append(seg)
+    best: tuple[int, list[Segment]] | None = None
+    for group in groups.values():
+        text = squash(" ".join(seg.text for seg in group))
+        signs = sum(bool(p.search(text)) for p in VITAL_PATTERNS.values())
+        if signs >= 2 and (best is None or signs > best[0]):
+            best = (signs, group)
+    if best is None:
+        return None
+    group = best[1]
+    text = " ".join(seg.text for seg in group)
+    conf = min(c.conf for seg in group for c in seg.chars if c.ch != " ")
+    return Value(text, union([seg.box for seg in group]), conf, [seg.text for seg in group])
 
 
 # A prescription line: a name with a strength, then a count of a dosage
