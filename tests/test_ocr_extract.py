@@ -372,6 +372,14 @@ def test_it_reads_an_spo2_label_with_an_o_read_twice_or_a_2_read_as_z(
     assert parse_vitals(f"体温 36.5℃ {label}", None, 0.95)["vitals.spo2"].value == spo2
 
 
+@pytest.mark.parametrize(("text", "jcs"), [("半識J)CS T-20", 20), ("生族CS 陳-200", 200)])
+def test_it_reads_a_jcs_label_with_its_j_garbled_in_the_vitals_block(text: str, jcs: int) -> None:
+    from transfer.ocr.extract import parse_vitals
+
+    assert parse_vitals(f"体温 36.5℃ {text}", None, 0.95, block=True)["vitals.jcs"].value == jcs
+    assert "vitals.jcs" not in parse_vitals("体温 36.5℃ GCS 3-10", None, 0.95, block=True)
+
+
 def test_it_tells_a_pulse_whose_label_is_lost_by_elimination() -> None:
     from transfer.ocr.extract import parse_vitals
 

@@ -710,6 +710,8 @@ def test_it_parses_strict_jcs(raw: str, expected: int) -> None:
         ("Ⅲ-20", 20, 0.4),
         ("Ⅱ-3", 30, 0.4),  # lost zero: scaled to the group
         ("Ⅲ-2", 200, 0.4),
+        ("160", 100, 0.4),  # one digit off the scale: the hundred, as a guess
+        ("203", 200, 0.4),
     ],
 )
 def test_it_repairs_jcs(raw: str, expected: int, p: float) -> None:
@@ -718,7 +720,9 @@ def test_it_repairs_jcs(raw: str, expected: int, p: float) -> None:
     assert plaus == pytest.approx(p)
 
 
-@pytest.mark.parametrize("raw", ["", "Ⅱ", "皿", "4", "5", "400", "Ⅱ-40", "X-40", "不明"])
+@pytest.mark.parametrize(
+    "raw", ["", "Ⅱ", "皿", "4", "5", "400", "Ⅱ-40", "X-40", "不明", "160160", "166", "450"]
+)
 def test_it_rejects_invalid_jcs(raw: str) -> None:
     assert n.parse_jcs(raw) == (None, 0.0)
 

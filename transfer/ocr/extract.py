@@ -1129,6 +1129,10 @@ VITAL_LABELS_LOOSE: dict[str, re.Pattern[str]] = {
     "bp": re.compile(r"圧\s*[:：]?\s*(\d{2,3}\s*[/／]\s*\d{2,3})"),
     "heart_rate": re.compile(r"拍数?\s*[:：]?\s*(\d{2,3})(?!\d|\s*[/／.]\s*\d)"),
     "resp_rate": re.compile(r"吸数?\s*[:：]?\s*(\d{1,2})(?!\d|\s*[/／.]\s*\d)"),
+    # "J)CS T-20", "生族CS 陳-200": J garbled or lost (never GCS's CS).
+    "jcs": re.compile(
+        r"(?:J\W?|(?<![GEA-Za-z]))CS\s*[:：]?\s*(\d\s*[-ー一−]\s*\d{1,3}|[^\s\d、,()（）-]{0,3}\s*[-ー一−]?\s*\d{1,3})"
+    ),
 }
 # A blood pressure by its unit when the label is lost; its slash read as 7
 # or 1 ("99752mmHg") is tried where both halves stay plausible.

@@ -880,6 +880,10 @@ def parse_jcs(s: str) -> Parsed[int]:
             rest = int(text[k:])
             if strokes and rest in _JCS_GROUP and _JCS_GROUP[rest] == strokes[0]:
                 return rest, 0.6
+        if len(text) == 3 and text[0] in "123" and (text[1] == "0") != (text[2] == "0"):
+            # Off the scale by one digit ("160" for 100: 0 and 6 look alike
+            # in handwriting): the hundred, as a guess.
+            return int(text[0]) * 100, 0.4
         return NOTHING
     m = re.fullmatch(r"(\D+)(\d+)", text)
     if m is None:
