@@ -363,7 +363,9 @@ def test_it_tells_a_breathing_rate_whose_label_is_lost_by_elimination(
     assert "vitals.resp_rate" not in parse_vitals(text, None, 0.95)
 
 
-@pytest.mark.parametrize(("label", "spo2"), [("SpO0293%", 93), ("spoz 99%(RA)", 99)])
+@pytest.mark.parametrize(
+    ("label", "spo2"), [("SpO0293%", 93), ("spoz 99%(RA)", 99), ("5pO296%(RA)", 96)]
+)
 def test_it_reads_an_spo2_label_with_an_o_read_twice_or_a_2_read_as_z(
     label: str, spo2: int
 ) -> None:
@@ -378,6 +380,15 @@ def test_it_reads_a_jcs_label_with_its_j_garbled_in_the_vitals_block(text: str, 
 
     assert parse_vitals(f"体温 36.5℃ {text}", None, 0.95, block=True)["vitals.jcs"].value == jcs
     assert "vitals.jcs" not in parse_vitals("体温 36.5℃ GCS 3-10", None, 0.95, block=True)
+
+
+@pytest.mark.parametrize(
+    "text", ["体則39.7でて 血圧 167/116", "体旨39.7でC", "体居39.7C BP 109/81"]
+)
+def test_it_reads_a_temperature_whose_degree_sign_is_misread(text: str) -> None:
+    from transfer.ocr.extract import parse_vitals
+
+    assert parse_vitals(text, None, 0.95, block=True)["vitals.temperature_c"].value == 39.7
 
 
 def test_it_tells_a_pulse_whose_label_is_lost_by_elimination() -> None:

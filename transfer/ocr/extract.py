@@ -1107,8 +1107,8 @@ VITAL_PATTERNS: dict[str, re.Pattern[str]] = {
     "heart_rate": re.compile(
         r"(?:脈拍数?|心拍数?|HR|PR|(?<![A-Za-z])P)\s*[:：]?\s*(\d{2,3})(?!\d|\s*[/／.]\s*\d)"
     ),
-    # "SpO02", "spoz": an O read twice, the 2 read as z.
-    "spo2": re.compile(r"(?:[Ss][Pp]\s*[O0o〇]{1,2}\s*[2zZ])\s*[:：]?\s*(\d{2,4}\s*%?)"),
+    # "SpO02", "spoz", "5pO2": an O read twice, the 2 read as z, the S as 5.
+    "spo2": re.compile(r"(?:[Ss5][Pp]\s*[O0o〇]{1,2}\s*[2zZ])\s*[:：]?\s*(\d{2,4}\s*%?)"),
     "resp_rate": re.compile(
         r"(?:呼吸数?|RR|(?<![A-Za-z])R)\s*[:：]?\s*(\d{1,2})(?!\d|\s*[/／.]\s*\d)"
     ),
@@ -1158,7 +1158,8 @@ VITAL_BY_SHAPE: dict[str, re.Pattern[str]] = {
     "bp": re.compile(r"(?<![\d/.:])(\d{2,3}\s*[/／]\s*\d{2,3})(?![\d/.:])"),
     "heart_rate": re.compile(r"(?<![\d.])(\d{2,3})\s*(?:bpm|拍\s*/\s*分)", re.IGNORECASE),
     "spo2": re.compile(r"(?<![\d.])(\d{2,3}\s*%)"),
-    "temperature_c": re.compile(r"(?<![\d.])(\d{2}\s*[.,]\s*\d)\s*(?:℃|°C|度)"),
+    # ℃ handwritten is read as で, て or C ("39.7でて").
+    "temperature_c": re.compile(r"(?<![\d.])(\d{2}\s*[.,]\s*\d)\s*(?:℃|°C|度|で|て|C)"),
 }
 BY_SHAPE = 0.6
 
