@@ -519,6 +519,19 @@ def test_it_knows_a_medication_list_without_its_label_by_its_shape() -> None:
     assert "medications" not in notes  # a labelled cell is that label's
 
 
+@pytest.mark.parametrize("cell", ["認知徒自立族", "多知年自立魔"])
+def test_it_takes_a_label_cell_with_half_its_characters_in_place_for_that_label(
+    cell: str,
+) -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract(_cells(["要介護度", "要介護2", cell, "自立"], 0, 0))
+    alone = extract(_cells(["要介護度", "要介護2"], 0, 0) + _cells([cell], 1, 2))
+
+    assert found["dementia_level"].value == "自立"
+    assert "dementia_level" not in alone  # a label has its value beside it
+
+
 def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
     from transfer.ocr.extract import extract
 

@@ -196,6 +196,38 @@ def _tail_fields() -> dict[str, str]:
 _TAIL_FIELDS = _tail_fields()
 
 
+def _same_places_label(
+    text: str, segments: list[Segment], si: int
+) -> tuple[int, int, int, str, int] | None:
+    """A table's label cell too garbled for the edit distance: as long as a
+    long label (five or more characters) and holding at least half of its
+    characters in their places ("多知年自立魔", "認知徒自立族" for
+    認知症自立度), when no other label fits as well. Only a cell that is
+    all label, beside its value."""
+    seg = segments[si]
+    if seg.cell is None or len(text) < 5:
+        return None
+    nxt = segments[si + 1] if si + 1 < len(segments) else None
+    if nxt is None or nxt.line != seg.line:
+        return None  # a label has its value beside it
+    scored: list[tuple[int, str]] = []
+    for field, labels in LABELS.items():
+        if field.startswith("_"):
+            continue
+        for label in labels:
+            if len(label) == len(text):
+                same = sum(a == b for a, b in zip(label, text, strict=True))
+                if 2 * same >= len(label) and same >= 3:
+                    scored.append((same, field))
+    if not scored:
+        return None
+    scored.sort(reverse=True)
+    top, field = scored[0]
+    if any(n == top and f != field for n, f in scored[1:]):
+        return None
+    return (len(text) - top, 0, 0, field, len(text))
+
+
 def find_labels(segments: list[Segment]) -> list[Hit]:
     hits: list[Hit] = []
     for si, seg in enumerate(segments):
@@ -273,7 +305,7 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
             # "近基年自立度", "知傘自立度" (認知症自立度).
             best = (0, 0, 0, tail_field, len(text))
         if best is None:
-            best = _bracketed_heading(text)
+            best = _bracketed_heading(text) or _same_places_label(text, segments, si)
         if best is not None:
             # Map the end offset in the space-free text back onto seg.text.
             end, seen = 0, 0
