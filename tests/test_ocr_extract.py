@@ -532,6 +532,23 @@ def test_it_takes_a_label_cell_with_half_its_characters_in_place_for_that_label(
     assert "dementia_level" not in alone  # a label has its value beside it
 
 
+def test_it_takes_the_one_old_date_for_the_birth_date_when_its_label_was_lost() -> None:
+    from transfer.ocr.extract import extract
+
+    rows = (
+        _cells(["記入日", "2025年2月26日"], 0, 0)
+        + _cells(["和信年 月目", "1952/11/29(72歳)"], 1, 2)  # 生年月日 garbled
+        + _cells(["発症時刻", "2025/02/25 17時50分頃"], 2, 4)
+    )
+    found = extract(rows)
+    two = extract(rows + _cells(["(不明)", "昭和30年1月2日"], 3, 6))
+
+    assert found["birth_date"].value == "1952-11-29"
+    assert found["birth_date"].score <= 0.6
+    assert found["age"].value == 72
+    assert "birth_date" not in two  # whose birthday, of two?
+
+
 def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
     from transfer.ocr.extract import extract
 

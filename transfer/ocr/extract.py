@@ -1584,6 +1584,8 @@ def extract(
                     date_box, conf = seg.span(max(start, 0), len(seg.text))
                     put("written_date", Found(iso, min(p, conf, 0.95), date_box))
                     break
+    if "birth_date" not in found and (v := _old_date(segments, found.get("written_date"))):
+        put_all(parse_birth(v, today_iso), v.conf)
     _check_age(found)
     _check_onset_date(found)
     # Before the name's reading: a name its furigana confirms stays confirmed.
@@ -1738,6 +1740,32 @@ def _vitals_by_shape(segments: list[Segment]) -> Value | None:
     text = " ".join(seg.text for seg in group)
     conf = min(c.conf for seg in group for c in seg.chars if c.ch != " ")
     return Value(text, union([seg.box for seg in group]), conf, [seg.text for seg in group])
+
+
+# A date this many years before the sheet's is the birth date: nothing
+# else on a transfer sheet lies so far back (records and onsets are recent).
+BIRTH_YEARS_BACK = 40
+OLD_DATE_SCORE = 0.6
+
+
+def _old_date(segments: list[Segment], written: Found | None) -> Value | None:
+    """The birth date's value when its label was not read: the one segment
+    holding a full date at least BIRTH_YEARS_BACK years before the sheet's
+    date (or this year's)."""
+    year = int(str(written.value)[:4]) if written else dt.date.today().year
+    olds = []
+    for seg in segments:
+        text = nz.unglue_date(nz.nfkc(seg.text))
+        if not re.search(r"\d.*[年/.,]", text):
+            continue
+        iso, _ = nz.parse_date(re.split(r"(?:満\s*)?\d{1,3}\s*歳", text)[0])
+        if iso and int(iso[:4]) <= year - BIRTH_YEARS_BACK:
+            olds.append(seg)
+    if len(olds) != 1:
+        return None
+    seg = olds[0]
+    box, conf = seg.span(0, len(seg.text))
+    return Value(seg.text, box, min(conf, OLD_DATE_SCORE), [seg.text])
 
 
 # A prescription line: a name with a strength, then a count of a dosage
