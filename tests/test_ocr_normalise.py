@@ -152,6 +152,7 @@ def test_it_parses_strict_dates_with_full_plausibility(raw: str, expected: str) 
         ("1 9 3 8 / 0 4 / 1 2", "1938-04-12"),
         ("昭和7年4月2 2 日", "1932-04-22"),  # not the 2nd: the digits are one number
         ("19487/06/30", "1948-06-30"),  # the first slash read as 7
+        ("194806/30", "1948-06-30"),  # the first slash lost
         ("今和6 年10 月23晶", "2024-10-23"),  # 令 read as 今, 日 as 晶
         ("令和6征6月27日", "2024-06-27"),  # 年 read as 征
         ("2025生2月26日", "2025-02-26"),  # 年 read as 生
@@ -344,6 +345,20 @@ def test_it_rejects_impossible_times(raw: str) -> None:
 )
 def test_it_parses_datetimes(raw: str, expected: str) -> None:
     assert n.parse_datetime(raw) == (expected, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("202412/24 午前3時30分頃", "2024-12-24T03:30"),  # the first slash lost
+        ("2024/1224 14:30", "2024-12-24T14:30"),  # the second
+        ("2024710727 14:30", "2024-10-27T14:30"),  # both read as 7
+    ],
+)
+def test_it_repairs_the_date_of_a_datetime_with_lower_plausibility(raw: str, expected: str) -> None:
+    value, p = n.parse_datetime(raw)
+    assert value == expected
+    assert is_repaired(p)
 
 
 def test_it_combines_a_bare_time_with_the_default_date() -> None:

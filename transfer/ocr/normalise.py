@@ -390,6 +390,9 @@ def _prep_date(s: str) -> tuple[str, bool]:
 _DATE_REPAIRS: tuple[tuple[re.Pattern[str], str], ...] = (
     # the slashes of a western date read as 7 or 1: "2024704/20", "2024710727"
     (re.compile(r"(?<!\d)((?:19|20)\d{2})[71/](\d{2})[71/](\d{2})(?!\d)"), r"\1/\2/\3"),
+    # a slash lost: "202412/24", "2024/1224" (the month and day have two digits)
+    (re.compile(r"(?<![\d/])((?:19|20)\d{2})(\d{2})/(\d{1,2})(?![\d/])"), r"\1/\2/\3"),
+    (re.compile(r"(?<![\d/])((?:19|20)\d{2})/(\d{2})(\d{2})(?![\d/])"), r"\1/\2/\3"),
     # only the first one: "19487/06/30"
     (re.compile(r"(?<!\d)((?:19|20)\d{2})[71]([/.]\d{1,2}[/.]\d{1,2})(?!\d)"), r"\1\2"),
     # a dot read as a colon or comma: "S25.11:22"
@@ -513,6 +516,14 @@ def parse_datetime(s: str, *, default_date: str | None = None) -> Parsed[str]:
     """
     text, repaired = _prep_date(s)
     hit = _find_date(text, None)
+    if hit is None or hit[0] is None:
+        # Separators OCR garbled ("202412/24 午前3時30分"): the same last
+        # resorts as for a date alone, on the text the time is then taken from.
+        for pattern, replacement in _DATE_REPAIRS:
+            fixed = pattern.sub(replacement, text)
+            if fixed != text and (again := _find_date(fixed, None)) and again[0] is not None:
+                text, hit, repaired = fixed, again, True
+                break
     base: date | None
     factor = 1.0
     rest = text
