@@ -465,7 +465,9 @@ def test_it_parses_phones_as_printed(raw: str, expected: str) -> None:
         ("454-2416", "454-2416"),  # no area code
         ("086-45-42416", "086-45-42416"),  # unusual grouping
         ("TELO70-ー5988--3480", "070-5988-3480"),  # a hyphen read twice
-        ("0086-452-0907", "0086-452-0907"),  # 00 dials abroad: a stray 0
+        ("0086-452-0907", "086-452-0907"),  # 00 dials abroad: a stray 0, dropped
+        ("0090-3370-4473", "090-3370-4473"),
+        ("00-1606-8189", "00-1606-8189"),  # which mobile prefix? left as read
     ],
 )
 def test_it_lowers_phone_plausibility_when_repaired_or_unusual(raw: str, expected: str) -> None:

@@ -644,6 +644,16 @@ def parse_phone(s: str) -> Parsed[str]:
     digits = "".join(groups)
     if not 6 <= len(digits) <= 12:
         return NOTHING
+    # "00" opens a call abroad, never a number written on a Japanese sheet:
+    # a stray O or colon read as a 0 before the area code ("0090-3370-4473").
+    # Where the number is one digit too long for its prefix, that 0 goes.
+    doubled_zero = (
+        groups[0].startswith("00")
+        and len(groups[0]) > 2
+        and len(digits) - 1 == _expected_phone_len(digits[1:])
+    )
+    if doubled_zero:
+        groups[0], digits = groups[0][1:], digits[1:]
     if len(groups) == 3:
         value = "-".join(groups)
         unusual = len(groups[2]) != 4 and not digits.startswith(("0120", "0570", "0800"))
@@ -658,10 +668,9 @@ def parse_phone(s: str) -> Parsed[str]:
         value, gp = _default_phone_grouping(digits)
         p *= gp if len(groups) == 1 else 0.5
     # A number not starting with 0 lacks its area code (or a digit was lost); a digit
-    # count that does not match the prefix means a digit was dropped or doubled.
-    # "00" opens a call abroad, never a number written on a Japanese sheet
-    # (a stray O or colon read as a 0 before the area code).
-    doubtful_start = not digits.startswith("0") or digits.startswith("00")
+    # count that does not match the prefix means a digit was dropped or doubled; a
+    # number that started with 00 is doubtful even once the 0 is dropped.
+    doubtful_start = not digits.startswith("0") or digits.startswith("00") or doubled_zero
     if doubtful_start or len(digits) != _expected_phone_len(digits):
         p *= 0.4
     if repaired:
