@@ -549,6 +549,26 @@ def test_it_takes_the_one_old_date_for_the_birth_date_when_its_label_was_lost() 
     assert "birth_date" not in two  # whose birthday, of two?
 
 
+@pytest.mark.parametrize(
+    ("line", "postal", "most"),
+    [
+        ("〒710-0001 岡山県倉敷市阿知1丁目", "710-0001", 1.0),  # Okayama's are 700-719
+        ("〒119-4251 岡山県総社市総社1457", "719-4251", 0.5),  # 7 read as 1: one digit fits
+        ("〒999-0001 岡山県倉敷市阿知1丁目", "999-0001", 0.3),  # no one digit fits: in doubt
+        ("〒160-0001 東京都新宿区西新宿", "160-0001", 1.0),
+    ],
+)
+def test_it_checks_a_postal_code_against_the_prefecture(
+    line: str, postal: str, most: float
+) -> None:
+    from transfer.ocr.extract import Value, parse_address
+
+    out = parse_address(Value(line, None, 1.0, [line]))
+
+    assert out["postal_code"].value == postal
+    assert out["postal_code"].score == most
+
+
 def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
     from transfer.ocr.extract import extract
 

@@ -807,7 +807,82 @@ def parse_address(v: Value) -> dict[str, Found]:
     if fixed:
         score = 1.0 if len(fixed) >= 6 else 0.5
         out["address"] = Found(fixed, repaired(score, text, fixed), v.box)
+        if "postal_code" in out:
+            out["postal_code"] = _postal_in_prefecture(out["postal_code"], fixed)
     return out
+
+
+# The first two digits of the postal codes of each prefecture (Japan Post
+# numbers them by region: 700-719 are Okayama's, 100-208 Tokyo's).
+POSTAL_PREFIXES: dict[str, tuple[range, ...]] = {
+    "北海道": (range(0, 10),),
+    "青森県": (range(3, 4),),
+    "岩手県": (range(2, 3),),
+    "宮城県": (range(98, 99),),
+    "秋田県": (range(1, 2),),
+    "山形県": (range(99, 100),),
+    "福島県": (range(96, 98),),
+    "茨城県": (range(30, 32),),
+    "栃木県": (range(32, 33),),
+    "群馬県": (range(37, 38),),
+    "埼玉県": (range(33, 37),),
+    "千葉県": (range(26, 30),),
+    "東京都": (range(10, 21),),
+    "神奈川県": (range(21, 26),),
+    "新潟県": (range(94, 96),),
+    "富山県": (range(93, 94),),
+    "石川県": (range(92, 93),),
+    "福井県": (range(91, 92),),
+    "山梨県": (range(40, 41),),
+    "長野県": (range(38, 40),),
+    "岐阜県": (range(50, 51),),
+    "静岡県": (range(41, 44),),
+    "愛知県": (range(44, 50),),
+    "三重県": (range(51, 52),),
+    "滋賀県": (range(52, 53),),
+    "京都府": (range(60, 63),),
+    "大阪府": (range(53, 60),),
+    "兵庫県": (range(65, 68),),
+    "奈良県": (range(63, 64),),
+    "和歌山県": (range(64, 65),),
+    "鳥取県": (range(68, 69),),
+    "島根県": (range(69, 70),),
+    "岡山県": (range(70, 72),),
+    "広島県": (range(72, 74),),
+    "山口県": (range(74, 76),),
+    "徳島県": (range(77, 78),),
+    "香川県": (range(76, 77),),
+    "愛媛県": (range(79, 80),),
+    "高知県": (range(78, 79),),
+    "福岡県": (range(80, 84),),
+    "佐賀県": (range(84, 85),),
+    "長崎県": (range(85, 86),),
+    "熊本県": (range(86, 87),),
+    "大分県": (range(87, 88),),
+    "宮崎県": (range(88, 89),),
+    "鹿児島県": (range(89, 90),),
+    "沖縄県": (range(90, 91),),
+}
+# Not the prefecture's: a misread first digit (7 read as 1: "119-4251" in
+# 岡山県) when one other first digit fits, else in doubt. Regions have a
+# few codes across their borders, so a mismatch is doubted, never dropped.
+POSTAL_REGION_REPAIRED = 0.5
+POSTAL_REGION_DOUBT = 0.3
+
+
+def _postal_in_prefecture(postal: Found, address: str) -> Found:
+    """The postal code checked against the address's prefecture."""
+    pref = next((p for p in POSTAL_PREFIXES if address.startswith(p)), None)
+    code = str(postal.value)
+    if pref is None or not code[:2].isdigit():
+        return postal
+    prefixes = POSTAL_PREFIXES[pref]
+    if any(int(code[:2]) in r for r in prefixes):
+        return postal
+    fits = [d for d in "0123456789" if any(int(d + code[1]) in r for r in prefixes)]
+    if len(fits) == 1:
+        return Found(fits[0] + code[1:], min(postal.score, POSTAL_REGION_REPAIRED), postal.box)
+    return Found(code, min(postal.score, POSTAL_REGION_DOUBT), postal.box)
 
 
 PREFECTURES = (
