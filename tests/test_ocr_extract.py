@@ -631,6 +631,20 @@ def test_it_repairs_an_address_by_its_shape(read: str, meant: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("postal", "meant"),
+    [
+        ("719-4251", "岡山県総社市総社1457-12"),  # Okayama's code
+        ("930-0001", "富山県総社市総社1457-12"),  # Toyama's
+        ("119-4251", "周山県総社市総社1457-12"),  # neither's: not guessed
+    ],
+)
+def test_it_tells_a_misread_prefecture_by_the_postal_code(postal: str, meant: str) -> None:
+    from transfer.ocr.extract import fix_address
+
+    assert fix_address("周山県総社市総社1457-12", postal=postal) == meant
+
+
+@pytest.mark.parametrize(
     ("line", "name"),
     [
         ("ドネペジル坦酸坦0D錠5mg 1錠 分1 朝食後", "ドネペジル塩酸塩OD錠5mg"),

@@ -803,7 +803,8 @@ def parse_address(v: Value) -> dict[str, Found]:
             out["postal_code"] = Found(postal, p, v.box)
         text = text[: m.start()] + text[m.end() :]
     text = clean_text(text.replace("〒", ""))
-    fixed = fix_address(text)
+    code = str(out["postal_code"].value) if "postal_code" in out else None
+    fixed = fix_address(text, postal=code)
     if fixed:
         score = 1.0 if len(fixed) >= 6 else 0.5
         out["address"] = Found(fixed, repaired(score, text, fixed), v.box)
@@ -936,14 +937,16 @@ PREFECTURES = (
 )
 
 
-def fix_address(text: str) -> str:
+def fix_address(text: str, *, postal: str | None = None) -> str:
     """Repairs that the shape of a Japanese address allows.
 
     - a speck read after the last number ("481-4 上:", "11-26 1:");
     - 丁目 with 目 misread ("5丁日", "5丁卓");
     - the prefecture with one character misread ("周山県", "岡」県") when
-      only one prefecture is that close, and anything read in front of it
-      (a speck, a postal code's remains).
+      only one prefecture is that close, or only one of those close is the
+      postal code's (周山県 is one character from 岡山県 and 富山県; 〒702
+      is Okayama's), and anything read in front of it (a speck, a postal
+      code's remains).
     """
     text = re.sub(r"(?<=\d)\s*(?:\s\S|[^\d\s-])?[:：;]$", "", text)
     text = re.sub(r"(?<=\d)丁[^目\d\s](?=\s*\d)", "丁目", text)
@@ -961,6 +964,8 @@ def fix_address(text: str) -> str:
             if same_shape and sum(a != b for a, b in zip(part, pref, strict=True)) == 1:
                 near.append((lead, pref))
                 break
+    if len(near) > 1 and postal and postal[:2].isdigit():
+        near = [n for n in near if any(int(postal[:2]) in r for r in POSTAL_PREFIXES[n[1]])]
     if len(near) == 1:
         lead, pref = near[0]
         return pref + squashed[lead + len(pref) :]
