@@ -569,6 +569,20 @@ def test_it_checks_a_postal_code_against_the_prefecture(
     assert out["postal_code"].score == most
 
 
+def test_it_reads_a_relation_whose_closing_bracket_was_lost_at_the_line_end() -> None:
+    from transfer.ocr.extract import Value, parse_key_person
+
+    line = "小川久美子(長男の妻"
+    out = parse_key_person(Value(line, None, 1.0, [line]))
+    phone = "小川久美子(090-1111-2222"
+    no_relation = parse_key_person(Value(phone, None, 1.0, [phone]))
+
+    assert out["key_person.name"].value == "小川久美子"
+    assert out["key_person.relation"].value == "長男の妻"
+    assert out["key_person.relation"].score <= 0.6  # "(長男" may have been cut short
+    assert "key_person.relation" not in no_relation
+
+
 def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:
     from transfer.ocr.extract import extract
 

@@ -983,6 +983,9 @@ def split_phone(text: str) -> tuple[str, Found | None]:
     return rest, (Found(phone, p, None) if phone else None)
 
 
+UNCLOSED_RELATION = 0.6
+
+
 def parse_key_person(v: Value) -> dict[str, Found]:
     out: dict[str, Found] = {}
     text = nz.nfkc(v.text)
@@ -995,7 +998,14 @@ def parse_key_person(v: Value) -> dict[str, Found]:
     text = re.sub(r"(?<=\S)\s*(様|殿)(?![(（]).*", "", text)
     relation = None
     m = re.search(r"[(（]\s*(" + RELATION_RE + r"|[^()（）]{1,6})\s*[)）]", text)
-    if m:
+    # The closing bracket lost at the end of the line: "小川久美子(長男の妻".
+    unclosed = re.search(r"[(（]\s*(" + RELATION_RE + r")\s*$", text)
+    relation_cap = 1.0
+    if m or unclosed:
+        if m is None:
+            # Cut short, "(長男" may have been "(長男の妻)".
+            m, relation_cap = unclosed, UNCLOSED_RELATION
+        assert m is not None
         relation = m[1]
         # "黒田 直美(孫) ☎…": what follows the relation is the phone part.
         text = text[: m.start()]
@@ -1013,7 +1023,7 @@ def parse_key_person(v: Value) -> dict[str, Found]:
     if relation:
         rel = clean_text(relation)
         score = 1.0 if re.fullmatch(RELATION_RE, rel) else 0.5
-        out["key_person.relation"] = Found(rel, score, v.box)
+        out["key_person.relation"] = Found(rel, min(score, relation_cap), v.box)
     name = person_name(text)
     if name:
         score = name_score(name)
