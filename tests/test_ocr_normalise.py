@@ -1024,6 +1024,10 @@ def test_it_rejects_invalid_dementia_levels(raw: str) -> None:
         ("薬剤A 1,000mg、薬剤B", ["薬剤A 1,000mg", "薬剤B"]),
         ("薬剤A 1.5mg", ["薬剤A 1.5mg"]),
         ("、、高血圧、、", ["高血圧"]),
+        (
+            "慢性閉塞性肺疾患。てんかん、便秘症。",
+            ["慢性閉塞性肺疾患", "てんかん", "便秘症"],
+        ),  # 、 read as 。
     ],
 )
 def test_it_splits_lists(raw: str, expected: list[str]) -> None:

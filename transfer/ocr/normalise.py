@@ -1200,7 +1200,7 @@ _RE_NUMBERING = re.compile(
     r"\(\d{1,2}\)\s*|(?:^|(?<=[\s、,・/;]))\d{1,2}\s*[).、:]\s*(?=[^\d\s])", re.MULTILINE
 )
 # Commas between digits are thousands separators (1,000mg), not list separators.
-_RE_LIST_SEP = re.compile(r"[、;\n/・]|,(?!\d)|(?<!\d),")
+_RE_LIST_SEP = re.compile(r"[、;\n/・]|,(?!\d)|(?<!\d),|。(?=\s*\S)")
 _BULLETS = " \t●○◎■□◆◇*-•。."
 # "Nothing to report" answers: (特に|特記(事項)?) + なし/無し/無/ナシ/ない, or English.
 _RE_NONE = re.compile(r"(特に|特記事項?)?(なし|無し|無|ナシ|ない)|none|nil|n/a", re.IGNORECASE)
