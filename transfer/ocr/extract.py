@@ -1667,11 +1667,15 @@ def extract(
             text = clean_text(seg.text)
             start = 0
             if m := WRITTEN_LABEL_INSIDE.search(text):
-                text, start = text[m.end() :], seg.text.find(m[0]) + len(m[0])
+                # The box starts after the label as printed (seg.text keeps
+                # OCR's spaces, which clean_text took out).
+                label = m[0].strip(" :：")
+                at = seg.text.find(label)
+                text, start = text[m.end() :], (at + len(label) if at >= 0 else 0)
             if 6 <= len(text) <= 22 and re.search(r"\d", text):
                 iso, p = nz.parse_date(text)
                 if iso:
-                    date_box, conf = seg.span(max(start, 0), len(seg.text))
+                    date_box, conf = seg.span(start, len(seg.text))
                     put("written_date", Found(iso, min(p, conf, 0.95), date_box))
                     break
     if "birth_date" not in found and (v := _old_date(segments, found.get("written_date"))):
@@ -1810,6 +1814,13 @@ def _check_name_reading(found: dict[str, Found]) -> None:
         name.score = min(name.score, NAME_DISPUTED)
 
 
+def _read_of(group: list[Segment]) -> tuple[Box | None, float]:
+    """Box and weakest character confidence of whole segments (a cell's
+    lines, or one segment)."""
+    spans = [seg.span(0, len(seg.text)) for seg in group]
+    return _union([b for b, _ in spans if b is not None]), min((c for _, c in spans), default=0.0)
+
+
 def _vitals_by_shape(segments: list[Segment]) -> Value | None:
     """The vitals block when its label (バイタル) was not read: the table
     cell or line where the most signs are found by their own labels, if
@@ -1827,9 +1838,8 @@ def _vitals_by_shape(segments: list[Segment]) -> Value | None:
     if best is None:
         return None
     group = best[1]
-    text = " ".join(seg.text for seg in group)
-    conf = min(c.conf for seg in group for c in seg.chars if c.ch != " ")
-    return Value(text, union([seg.box for seg in group]), conf, [seg.text for seg in group])
+    box, conf = _read_of(group)
+    return Value(" ".join(seg.text for seg in group), box, conf, [seg.text for seg in group])
 
 
 # A date this many years before the sheet's is the birth date: nothing
@@ -1853,9 +1863,8 @@ def _old_date(segments: list[Segment], written: Found | None) -> Value | None:
             olds.append(seg)
     if len(olds) != 1:
         return None
-    seg = olds[0]
-    box, conf = seg.span(0, len(seg.text))
-    return Value(seg.text, box, min(conf, OLD_DATE_SCORE), [seg.text])
+    box, conf = _read_of(olds)
+    return Value(olds[0].text, box, min(conf, OLD_DATE_SCORE), [olds[0].text])
 
 
 # A prescription line: a name with a strength, then a count of a dosage
@@ -1885,8 +1894,7 @@ def _medications_by_shape(segments: list[Segment], hits: list[Hit]) -> Value | N
         # All of them, or most when there are several (a misread strength
         # or 錠 leaves a line of a list without the shape).
         if shaped == len(lines) or (shaped >= 2 and 2 * shaped > len(lines)):
-            conf = min(c.conf for seg in group for c in seg.chars if c.ch != " ")
-            box = union([seg.box for seg in group])
+            box, conf = _read_of(group)
             return Value("\n".join(lines), box, min(conf, MEDICATIONS_SHAPE_SCORE), lines)
     return None
 
@@ -1903,7 +1911,7 @@ def _address_by_shape(segments: list[Segment]) -> Value | None:
     """The first segment that starts like an address, as the address's value."""
     for seg in segments:
         if ADDRESS_SHAPE.match(nz.nfkc(seg.text)):
-            box, conf = seg.span(0, len(seg.text))
+            box, conf = _read_of([seg])
             return Value(seg.text, box, min(conf, ADDRESS_SHAPE_SCORE), [seg.text])
     return None
 
@@ -1933,8 +1941,8 @@ def _phone_in_row(segments: list[Segment], hits: list[Hit], field: str) -> Found
                 continue
             number, p = nz.parse_phone(text)
             if number:
-                conf = min(c.conf for c in seg.chars if c.ch != " ")
-                return Found(number, min(p, conf, ROW_PHONE_SCORE), seg.box)
+                box, conf = _read_of([seg])
+                return Found(number, min(p, conf, ROW_PHONE_SCORE), box)
     return None
 
 
@@ -1955,8 +1963,8 @@ def _lone_age(segments: list[Segment]) -> Found | None:
     age, p = nz.parse_age(m[0])
     if age is None:
         return None
-    conf = min(c.conf for c in seg.chars if c.ch != " ")
-    return Found(age, min(p, conf, LONE_AGE_SCORE), seg.box)
+    box, conf = _read_of([seg])
+    return Found(age, min(p, conf, LONE_AGE_SCORE), box)
 
 
 def _check_age(found: dict[str, Found]) -> None:
