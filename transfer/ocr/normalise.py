@@ -408,13 +408,15 @@ _DATE_REPAIRS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def _find_repaired_date(text: str, today: date | None) -> _DateHit | None:
+def _find_repaired_date(text: str, today: date | None) -> tuple[_DateHit, str] | None:
+    """The first repair that gives a valid date: its hit and the repaired text
+    (the hit's offsets are into that text)."""
     for pattern, replacement in _DATE_REPAIRS:
         repaired = pattern.sub(replacement, text)
         if repaired != text:
             hit = _find_date(repaired, today)
             if hit is not None and hit[0] is not None:
-                return hit
+                return hit, repaired
     return None
 
 
@@ -439,9 +441,10 @@ def parse_date(s: str, *, today: date | None = None) -> Parsed[str]:
         hit = _find_date(joined, today) if joined != text else None
         factor *= 0.9
         if hit is None or hit[0] is None:
-            hit = _find_repaired_date(joined, today)
-            if hit is None:
+            found = _find_repaired_date(joined, today)
+            if found is None:
                 return NOTHING
+            hit = found[0]
             factor *= _REPAIR
     day = hit[0]
     if day is None:
@@ -516,14 +519,10 @@ def parse_datetime(s: str, *, default_date: str | None = None) -> Parsed[str]:
     """
     text, repaired = _prep_date(s)
     hit = _find_date(text, None)
-    if hit is None or hit[0] is None:
+    if (hit is None or hit[0] is None) and (found := _find_repaired_date(text, None)):
         # Separators OCR garbled ("202412/24 午前3時30分"): the same last
-        # resorts as for a date alone, on the text the time is then taken from.
-        for pattern, replacement in _DATE_REPAIRS:
-            fixed = pattern.sub(replacement, text)
-            if fixed != text and (again := _find_date(fixed, None)) and again[0] is not None:
-                text, hit, repaired = fixed, again, True
-                break
+        # resorts as for a date alone; the time is then read from that text.
+        (hit, text), repaired = found, True
     base: date | None
     factor = 1.0
     rest = text
