@@ -391,6 +391,25 @@ def test_it_reads_a_temperature_whose_degree_sign_is_misread(text: str) -> None:
     assert parse_vitals(text, None, 0.95, block=True)["vitals.temperature_c"].value == 39.7
 
 
+def test_it_crops_each_vital_sign_to_its_own_label_and_value() -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract(
+        [
+            _line("バイタル", 0),
+            _line("BT 39.6℃ 血圧 114/86mmHg HR 114bpm SpO2 92% 呼吸数 34/分 意識レベル JCS", 1),
+            _line("III-100", 2),
+        ]
+    )
+
+    block = found["vitals.jcs"].box  # its value wrapped: the whole block
+    temperature = found["vitals.temperature_c"].box
+    assert found["vitals.jcs"].value == 100 and block is not None and temperature is not None
+    assert temperature[2] < block[2] / 4  # "BT 39.6℃ 血", not the whole block
+    assert found["vitals.spo2"].box != temperature
+    assert block[1] + block[3] >= 2 * 40  # reaches the wrapped line
+
+
 def test_it_tells_a_pulse_whose_label_is_lost_by_elimination() -> None:
     from transfer.ocr.extract import parse_vitals
 

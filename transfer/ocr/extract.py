@@ -22,7 +22,7 @@ from typing import Any
 
 from . import normalise as nz
 from .reading import is_word, reading_like, reads_as, word_breaks
-from .recognise import Segment, union
+from .recognise import Segment, inside, union
 from .types import Box
 
 # Label synonyms, longest first within a field. Order across fields matters
@@ -1521,7 +1521,11 @@ def extract(
         vs = vitals[0]
         text = " ".join(v.text for v in vitals)
         for k, f in parse_vitals(text, vs.box, vs.conf, block=True).items():
-            put(k, f)
+            # The crop a person checks: the sign's own label and value where
+            # its label is found in the block, else the whole block.
+            own = _vital_box(segments, k)
+            in_block = own is not None and vs.box is not None and inside(own, vs.box)
+            put(k, Found(f.value, f.score, own if in_block else f.box))
     # Vitals printed outside a vitals block (or under a misread heading).
     whole = " ".join(seg.text for seg in segments)
     conf_all = statistics.median([c.conf for seg in segments for c in seg.chars] or [0.0])
@@ -2013,7 +2017,9 @@ def _vital_box(segments: list[Segment], path: str) -> Box | None:
     for seg in segments:
         for word in VITAL_WORDS.get(path, ()):
             i = seg.text.find(word)
-            if i >= 0:
+            # Only where the value follows on the line: a label whose value
+            # wrapped to the next line ("JCS" | "III-100") is no crop to check.
+            if i >= 0 and len(seg.text[i + len(word) :].strip()) >= 2:
                 return seg.span(i, min(len(seg.text), i + len(word) + 8))[0]
     return None
 

@@ -17,7 +17,7 @@ from .image import load_photo
 from .marks import read_marks
 from .normalise import parse_dementia_level, parse_insurance_number
 from .preprocess import prepare
-from .recognise import Char, Segment, run_tesseract, segments_from_data
+from .recognise import Char, Segment, inside, run_tesseract, segments_from_data
 from .respell import respell
 from .roman import count_bars, roman_level
 from .types import FIELD_PATHS, Box, FieldValue, PageResult, Quality, empty_value
@@ -241,10 +241,10 @@ def _relation_spot(gray: np.ndarray, seg: Segment, start: int, end: int) -> tupl
     seg.text[start:end], and what OCR read there ("" when it read nothing)."""
     bracketed = re.match(r"\s*[(（]([^)）]{0,6})[)）]", seg.text[end:])
     if bracketed:  # 大森 久美子(姪); 長女 in brackets is read well enough
-        inside = bracketed[1].strip()
-        if len(inside) != 1:
+        read = bracketed[1].strip()
+        if len(read) != 1:
             return None, ""
-        i = end + bracketed.start(1) + bracketed[1].index(inside)
+        i = end + bracketed.start(1) + bracketed[1].index(read)
         return glyphs.refine(gray, seg.chars[i].box), seg.chars[i].ch
     before = seg.text[:start].rstrip()
     if before:  # 姪 高橋 直美, or 張高橋直美 with the relation misread
@@ -283,15 +283,9 @@ def cap_respelled(
     (respell.py) is likely right, but it is the machine's own correction:
     never shown as certain. Found by the character, in the value's text and
     inside its box (a vitals block holding a respelled label is not)."""
-    if box and any(c.ch in str(value) and _inside(c.box, box) for c in respelled):
+    if box and any(c.ch in str(value) and inside(c.box, box) for c in respelled):
         return min(confidence, 0.85)
     return confidence
-
-
-def _inside(inner: Box, outer: Box) -> bool:
-    """Whether inner's middle lies in outer."""
-    x, y = inner[0] + inner[2] / 2, inner[1] + inner[3] / 2
-    return outer[0] <= x <= outer[0] + outer[2] and outer[1] <= y <= outer[1] + outer[3]
 
 
 def _clip(box: Box, width: int, height: int) -> Box | None:

@@ -52,6 +52,12 @@ class Segment:
         return union([c.box for c in chars]), min(c.conf for c in chars)
 
 
+def inside(inner: Box, outer: Box) -> bool:
+    """Whether inner's middle lies in outer."""
+    x, y = inner[0] + inner[2] / 2, inner[1] + inner[3] / 2
+    return outer[0] <= x <= outer[0] + outer[2] and outer[1] <= y <= outer[1] + outer[3]
+
+
 def union(boxes: list[Box]) -> Box:
     x0 = min(b[0] for b in boxes)
     y0 = min(b[1] for b in boxes)
