@@ -813,8 +813,9 @@ def parse_address(v: Value) -> dict[str, Found]:
     return out
 
 
-# The first two digits of the postal codes of each prefecture (Japan Post
-# numbers them by region: 700-719 are Okayama's, 100-208 Tokyo's).
+# Each prefecture, in the official (JIS) order, with the first two digits
+# of its postal codes (Japan Post numbers them by region: 700-719 are
+# Okayama's, 100-208 Tokyo's).
 POSTAL_PREFIXES: dict[str, tuple[range, ...]] = {
     "北海道": (range(0, 10),),
     "青森県": (range(3, 4),),
@@ -886,55 +887,8 @@ def _postal_in_prefecture(postal: Found, address: str) -> Found:
     return Found(code, min(postal.score, POSTAL_REGION_DOUBT), postal.box)
 
 
-PREFECTURES = (
-    "北海道",
-    "青森県",
-    "岩手県",
-    "宮城県",
-    "秋田県",
-    "山形県",
-    "福島県",
-    "茨城県",
-    "栃木県",
-    "群馬県",
-    "埼玉県",
-    "千葉県",
-    "東京都",
-    "神奈川県",
-    "新潟県",
-    "富山県",
-    "石川県",
-    "福井県",
-    "山梨県",
-    "長野県",
-    "岐阜県",
-    "静岡県",
-    "愛知県",
-    "三重県",
-    "滋賀県",
-    "京都府",
-    "大阪府",
-    "兵庫県",
-    "奈良県",
-    "和歌山県",
-    "鳥取県",
-    "島根県",
-    "岡山県",
-    "広島県",
-    "山口県",
-    "徳島県",
-    "香川県",
-    "愛媛県",
-    "高知県",
-    "福岡県",
-    "佐賀県",
-    "長崎県",
-    "熊本県",
-    "大分県",
-    "宮崎県",
-    "鹿児島県",
-    "沖縄県",
-)
+# The 47 prefectures in their official (JIS) order.
+PREFECTURES = tuple(POSTAL_PREFIXES)
 
 
 def fix_address(text: str, *, postal: str | None = None) -> str:
@@ -998,14 +952,12 @@ def parse_key_person(v: Value) -> dict[str, Found]:
     text = re.sub(r"(?<=\S)\s*(様|殿)(?![(（]).*", "", text)
     relation = None
     m = re.search(r"[(（]\s*(" + RELATION_RE + r"|[^()（）]{1,6})\s*[)）]", text)
-    # The closing bracket lost at the end of the line: "小川久美子(長男の妻".
-    unclosed = re.search(r"[(（]\s*(" + RELATION_RE + r")\s*$", text)
     relation_cap = 1.0
-    if m or unclosed:
-        if m is None:
-            # Cut short, "(長男" may have been "(長男の妻)".
-            m, relation_cap = unclosed, UNCLOSED_RELATION
-        assert m is not None
+    # The closing bracket lost at the end of the line ("小川久美子(長男の妻"):
+    # cut short, "(長男" may have been "(長男の妻)".
+    if m is None and (m := re.search(r"[(（]\s*(" + RELATION_RE + r")\s*$", text)):
+        relation_cap = UNCLOSED_RELATION
+    if m:
         relation = m[1]
         # "黒田 直美(孫) ☎…": what follows the relation is the phone part.
         text = text[: m.start()]
@@ -1825,16 +1777,22 @@ def _read_of(group: list[Segment]) -> tuple[Box | None, float]:
     return _union([b for b, _ in spans if b is not None]), min((c for _, c in spans), default=0.0)
 
 
-def _vitals_by_shape(segments: list[Segment]) -> Value | None:
-    """The vitals block when its label (バイタル) was not read: the table
-    cell or line where the most signs are found by their own labels, if
-    two or more are."""
+def _cells_or_lines(segments: list[Segment]) -> dict[tuple[str, int], list[Segment]]:
+    """The segments grouped by table cell, or by text line outside tables,
+    in reading order."""
     groups: dict[tuple[str, int], list[Segment]] = {}
     for seg in segments:
         key = ("cell", seg.cell) if seg.cell is not None else ("line", seg.line)
         groups.setdefault(key, []).append(seg)
+    return groups
+
+
+def _vitals_by_shape(segments: list[Segment]) -> Value | None:
+    """The vitals block when its label (バイタル) was not read: the table
+    cell or line where the most signs are found by their own labels, if
+    two or more are."""
     best: tuple[int, list[Segment]] | None = None
-    for group in groups.values():
+    for group in _cells_or_lines(segments).values():
         text = squash(" ".join(seg.text for seg in group))
         signs = sum(bool(p.search(text)) for p in VITAL_PATTERNS.values())
         if signs >= 2 and (best is None or signs > best[0]):
@@ -1886,12 +1844,8 @@ def _medications_by_shape(segments: list[Segment], hits: list[Hit]) -> Value | N
     prescriptions. A cell in a row with a label read is that label's value.
     Outside tables the lines after a heading are its own, so none is taken."""
     labelled_lines = {segments[h.seg].line for h in hits}
-    cells: dict[int, list[Segment]] = {}
-    for seg in segments:
-        if seg.cell is not None:
-            cells.setdefault(seg.cell, []).append(seg)
-    for group in cells.values():
-        if any(seg.line in labelled_lines for seg in group):
+    for (kind, _), group in _cells_or_lines(segments).items():
+        if kind != "cell" or any(seg.line in labelled_lines for seg in group):
             continue
         lines = [nz.nfkc(seg.text) for seg in group]
         shaped = sum(bool(PRESCRIPTION_LINE.match(squash(line).strip())) for line in lines)
@@ -1926,7 +1880,9 @@ WRITTEN_LABEL_INSIDE = re.compile(
 )
 
 
-# A segment that is nothing but a phone number (hyphens and spaces allowed).
+# A segment that is nothing but a phone number: hyphens of any width, as
+# Tesseract reads them ("0866—91—7466"; split_phone's PHONE_RE, made for a
+# number at a line's end, takes no em dash and ignores what follows).
 PHONE_ONLY = re.compile(r"[(（]?0[\d\s\-ー一−—–‐()（）]{8,16}")
 ROW_PHONE_SCORE = 0.6
 
