@@ -1074,3 +1074,15 @@ def test_it_reads_past_a_compound_label_whose_second_part_was_misread() -> None:
     found = extract([label, value])
 
     assert found["diagnoses"].value == ["狭心症", "便秘症"]
+
+
+def test_it_stops_counting_edits_past_the_limit() -> None:
+    from transfer.ocr.extract import _edit_distance
+
+    assert _edit_distance("既往彦", "既往歴") == 1
+    assert _edit_distance("既往彦", "既往歴", 1) == 1
+    assert _edit_distance("キーパーソツン", "キーパーソン", 1) == 1
+    # Beyond the limit the count stops: any number above it will do.
+    assert _edit_distance("高血圧症", "既往歴", 1) == 2
+    assert _edit_distance("高血圧症", "既往歴") == 4
+    assert _edit_distance("ab", "abcdef", 2) == 3

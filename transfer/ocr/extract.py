@@ -126,12 +126,19 @@ def squash(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-def _edit_distance(a: str, b: str) -> int:
+def _edit_distance(a: str, b: str, limit: int | None = None) -> int:
+    """Levenshtein distance; with a limit, any distance above it may be
+    returned as limit + 1 (the label search compares every line with every
+    label, and almost all of them differ at once)."""
+    if limit is not None and abs(len(a) - len(b)) > limit:
+        return limit + 1
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
         for j, cb in enumerate(b, 1):
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if limit is not None and min(cur) > limit:
+            return limit + 1
         prev = cur
     return prev[-1]
 
@@ -285,7 +292,7 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
                         # A junk first character costs nothing on a line
                         # that is only the label: a misread section marker.
                         # So does a printed section mark ("<既社歴>").
-                        d = _edit_distance(piece, label) + (
+                        d = _edit_distance(piece, label, allowed) + (
                             skip if rest and text[0] not in SECTION_OPEN else 0
                         )
                         # Equally close, the reading that takes the whole
@@ -328,8 +335,9 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
                     if len(label) < 3 or len(label) > len(chunk) + 1:
                         continue
                     tail = chunk[-len(label) :]  # the label ends at the colon
-                    d = _edit_distance(tail, label)
-                    if d <= (1 if len(label) < 8 else 2) and (best_hit is None or d < best_hit[0]):
+                    allowed = 1 if len(label) < 8 else 2
+                    d = _edit_distance(tail, label, allowed)
+                    if d <= allowed and (best_hit is None or d < best_hit[0]):
                         best_hit = (d, field, m.end(1) - len(tail))
             if best_hit is not None:
                 hits.append(Hit(best_hit[1], si, best_hit[2], m.end(1), False, fuzzy=True))
@@ -360,7 +368,7 @@ def _bracketed_heading(text: str) -> tuple[int, int, int, str, int] | None:
             continue
         for label in labels:
             if len(label) >= 3:
-                d = _edit_distance(inner, label)
+                d = _edit_distance(inner, label, 2)  # more than 2 is no label
                 by_field[field] = min(by_field.get(field, d), d)
     ranked = sorted((d, f) for f, d in by_field.items())
     if not ranked or ranked[0][0] > 2 or (len(ranked) > 1 and ranked[1][0] == ranked[0][0]):
