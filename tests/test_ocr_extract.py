@@ -198,6 +198,11 @@ def test_it_writes_a_lost_degree_sign_as_celsius() -> None:
     assert fix_celsius('38"C台') == "38℃台"
     assert fix_celsius("38°*C台") == "38℃台"
     assert fix_celsius("CRP 5.2 COPD増悪") == "CRP 5.2 COPD増悪"
+    assert fix_celsius("本日朝より38で台の発熱あり。") == "本日朝より38℃台の発熱あり。"
+    assert fix_celsius("38てC台") == "38℃台"
+    assert fix_celsius("38?C台") == "38℃台"
+    # で after a number is a word elsewhere ("3回で改善").
+    assert fix_celsius("3回で改善、2日で退院") == "3回で改善、2日で退院"
 
 
 def _word_chars(words: list[tuple[str, float]]) -> list[Char]:

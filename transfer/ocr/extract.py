@@ -639,8 +639,12 @@ def clean_text(text: str) -> str:
 
 
 # "38℃台" read as "38C台", "38*C台", '38"C台' or "38°*C台": the degree sign
-# is lost or misread as one or two specks.
-CELSIUS_MISREAD = re.compile(r"(?<=\d)\s*[*'\"°º゜]{0,2}\s*[CＣ](?![A-Za-z])")
+# is lost or misread as one or two specks. Or the whole ℃ read as the kana
+# で or て, or a question mark ("38で台", "38てC台", "38?C台"): no word has
+# those between a number and 台 ("…degrees range").
+CELSIUS_MISREAD = re.compile(
+    r"(?<=\d)\s*(?:[*'\"°º゜]{0,2}\s*[CＣ](?![A-Za-z])|[でて?？][CＣ]?(?=\s*台))"
+)
 
 
 def fix_celsius(text: str) -> str:
