@@ -7,10 +7,12 @@ import statistics
 import time
 
 import numpy as np
+from django.conf import settings
 
 from . import glyphs
-from .calibrate import calibrated
+from .calibrate import CALIBRATED_PROBLEMS, calibrated
 from .cells import read_table
+from .confirm import AGREED, CONFIRMABLE, LEAST, agreed
 from .digits import read_spaced_digits
 from .extract import RELATIONS, Found, extract
 from .image import load_photo
@@ -38,8 +40,11 @@ def extract_page(data: bytes) -> PageResult:
     page = prepare(rgb)
     segments = read_table(page.gray, page.lines)
     layout = "table"
+    # The model the page was read with; a second reading uses the other.
+    read_with = settings.KAKEHASHI_OCR_CELL_LANG
     if segments is None:
         layout = "text"
+        read_with = settings.KAKEHASHI_OCR_LANG
         segments = segments_from_data(run_tesseract(page.gray, psm=4), vertical=page.vertical)
     marks = read_marks(page, segments)
     if marks or any(FILL_IN.search(s.text) for s in segments):
@@ -53,6 +58,7 @@ def extract_page(data: bytes) -> PageResult:
     _check_relation_glyph(page.gray, segments, found)
     page_conf = page_confidence(segments)
     judge_legibility(page.quality, page_conf)
+    _confirm_by_second_reading(page.gray, found, read_with, layout, page_conf, page.quality)
     fields: dict[str, FieldValue] = {}
     raw: dict[str, float | None] = {}
     for path in FIELD_PATHS:
@@ -79,6 +85,39 @@ def extract_page(data: bytes) -> PageResult:
         raw_scores=raw,
         page_conf=page_conf,
     )
+
+
+def _confirm_by_second_reading(
+    gray: np.ndarray,
+    found: dict[str, Found],
+    read_with: str,
+    layout: str,
+    page_conf: float,
+    quality: Quality,
+) -> None:
+    """Raise the raw score of written values the other model reads alike
+    (confirm.py), among those the calibration does not yet show green."""
+    other = (
+        settings.KAKEHASHI_OCR_LANG
+        if read_with == settings.KAKEHASHI_OCR_CELL_LANG
+        else settings.KAKEHASHI_OCR_CELL_LANG
+    )
+    if other == read_with:
+        return  # one model configured for both: no independent reading
+    if set(quality.problems) - CALIBRATED_PROBLEMS:
+        return  # a photo to retake: its fields are never shown green
+    candidates: dict[str, tuple[object, Box]] = {}
+    # In the record's order, so the stack (and Tesseract's reading of it) is
+    # the same on every run; a set's order changes with the process.
+    for path in (p for p in FIELD_PATHS if p in CONFIRMABLE):
+        f = found.get(path)
+        if f is None or f.box is None or f.score >= AGREED:
+            continue
+        shown = calibrated(path, f.score, layout=layout, page_conf=page_conf, quality=quality)
+        if LEAST <= shown < 0.9:
+            candidates[path] = (f.value, f.box)
+    for path in agreed(gray, candidates, lang=other):
+        found[path].score = AGREED
 
 
 def cap_small_kana(value: object, confidence: float) -> float:

@@ -1,0 +1,125 @@
+"""A second reading by the other Japanese model (transfer/ocr/confirm.py),
+with real Tesseract on drawn text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from tests.drawing import font
+from transfer.ocr.calibrate import calibrated
+from transfer.ocr.confirm import AGREED, LEAST, agreed, comparable, value_text
+from transfer.ocr.extract import Found
+from transfer.ocr.pipeline import _confirm_by_second_reading
+from transfer.ocr.types import Box, Quality
+
+SIZE = 34
+
+
+def _page(lines: list[str]) -> tuple[np.ndarray, list[Box]]:
+    """The lines printed one under another, softened like a photo; each
+    line's box."""
+    img = Image.new("L", (900, 120 + 90 * len(lines)), 255)
+    draw = ImageDraw.Draw(img)
+    boxes = []
+    for i, text in enumerate(lines):
+        y = 60 + 90 * i
+        draw.text((60, y), text, font=font(SIZE), fill=20)
+        left, top, right, bottom = draw.textbbox((60, y), text, font=font(SIZE))
+        boxes.append((left, top, right - left, bottom - top))
+    return cv2.GaussianBlur(np.array(img), (0, 0), 0.7), boxes
+
+
+def test_it_compares_readings_without_spaces_dashes_or_kana_script() -> None:
+    assert comparable("ひらまつ えつこ 090一1234ー5678") == comparable(
+        "ヒラマツエツコ090-1234-5678"
+    )
+    assert comparable("胸部痛を訴え、冷汗あり。") == comparable("胸部痛を訴え冷汗あり")
+    assert comparable("長谷川医院") != comparable("長谷川区院")
+
+
+def test_it_reads_list_items_and_doses_in_order() -> None:
+    assert value_text(["高血圧症", "狭心症"]) == "高血圧症狭心症"
+    meds = [{"name": "アムロジピン錠5mg", "dose": "1錠 分1"}, {"name": "ムコスタ錠100mg"}]
+    assert value_text(meds) == "アムロジピン錠5mg1錠 分1ムコスタ錠100mg"
+    assert value_text(None) == ""
+
+
+def test_it_confirms_only_the_value_the_other_model_also_reads() -> None:
+    gray, (clinic, name) = _page(["長谷川医院", "山田花子"])
+
+    confirmed = agreed(
+        gray,
+        # The name as a first reading might have misread it.
+        {"clinic_name": ("長谷川医院", clinic), "name": ("山口花子", name)},
+        lang="jpn",
+    )
+
+    assert confirmed == {"clinic_name"}
+
+
+def test_it_finds_a_value_inside_a_wider_box() -> None:
+    # A key person's box is the whole cell: name, relation and phone.
+    gray, (cell,) = _page(["山田花子(長女) 090-1234-5678"])
+
+    assert agreed(gray, {"key_person.name": ("山田 花子", cell)}, lang="Japanese") == {
+        "key_person.name"
+    }
+
+
+def test_it_reads_nothing_without_candidates() -> None:
+    gray, _ = _page(["長谷川医院"])
+
+    assert agreed(gray, {}, lang="jpn") == set()
+
+
+def _amber_raw(path: str) -> float:
+    """A raw score the shipped calibration shows amber for a printed table."""
+    for step in range(100):
+        raw = step / 100
+        shown = calibrated(path, raw, layout="table", page_conf=0.9, quality=Quality())
+        if LEAST <= shown < 0.9:
+            return raw
+    raise AssertionError(f"no amber raw score for {path}")
+
+
+def test_it_raises_an_amber_value_both_models_read(settings: Any) -> None:
+    settings.KAKEHASHI_OCR_CELL_LANG = "Japanese"
+    settings.KAKEHASHI_OCR_LANG = "jpn"
+    gray, (clinic,) = _page(["長谷川医院"])
+    raw = _amber_raw("clinic_name")
+    found = {"clinic_name": Found("長谷川医院", raw, clinic)}
+
+    _confirm_by_second_reading(gray, found, "Japanese", "table", 0.9, Quality())
+
+    assert found["clinic_name"].score == AGREED
+    assert calibrated("clinic_name", AGREED, layout="table", page_conf=0.9, quality=Quality()) > (
+        calibrated("clinic_name", raw, layout="table", page_conf=0.9, quality=Quality())
+    )
+
+
+def test_it_leaves_the_score_when_one_model_reads_everything(settings: Any) -> None:
+    settings.KAKEHASHI_OCR_CELL_LANG = "jpn"
+    settings.KAKEHASHI_OCR_LANG = "jpn"
+    gray, (clinic,) = _page(["長谷川医院"])
+    raw = _amber_raw("clinic_name")
+    found = {"clinic_name": Found("長谷川医院", raw, clinic)}
+
+    _confirm_by_second_reading(gray, found, "jpn", "table", 0.9, Quality())
+
+    assert found["clinic_name"].score == raw
+
+
+def test_it_leaves_a_photo_to_retake_alone() -> None:
+    gray, (clinic,) = _page(["長谷川医院"])
+    raw = _amber_raw("clinic_name")
+    found = {"clinic_name": Found("長谷川医院", raw, clinic)}
+
+    _confirm_by_second_reading(
+        gray, found, "Japanese", "table", 0.9, Quality(ok=False, problems=["too_dark"])
+    )
+
+    assert found["clinic_name"].score == raw
