@@ -76,11 +76,11 @@ def test_it_reads_nothing_without_candidates() -> None:
     assert agreed(gray, {}, lang="jpn") == set()
 
 
-def _amber_raw(path: str) -> float:
-    """A raw score the shipped calibration shows amber for a printed table."""
+def _amber_raw(path: str, *, page_conf: float = 0.9) -> float:
+    """A raw score the shipped calibration shows amber for a table."""
     for step in range(100):
         raw = step / 100
-        shown = calibrated(path, raw, layout="table", page_conf=0.9, quality=Quality())
+        shown = calibrated(path, raw, layout="table", page_conf=page_conf, quality=Quality())
         if LEAST <= shown < 0.9:
             return raw
     raise AssertionError(f"no amber raw score for {path}")
@@ -123,3 +123,18 @@ def test_it_leaves_a_photo_to_retake_alone() -> None:
     )
 
     assert found["clinic_name"].score == raw
+
+
+def test_it_leaves_a_page_read_poorly_alone() -> None:
+    # Handwriting or a harsh photo: Tesseract's median word confidence is low.
+    gray, (cell,) = _page(["長女"])
+    raw = _amber_raw("key_person.relation", page_conf=0.5)
+    found = {"key_person.relation": Found("長女", raw, cell)}
+
+    _confirm_by_second_reading(gray, found, "Japanese", "table", 0.5, Quality())
+
+    assert found["key_person.relation"].score == raw
+    # The same value, amber on a page read well, is confirmed.
+    found = {"key_person.relation": Found("長女", _amber_raw("key_person.relation"), cell)}
+    _confirm_by_second_reading(gray, found, "Japanese", "table", 0.9, Quality())
+    assert found["key_person.relation"].score == AGREED
