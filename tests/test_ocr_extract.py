@@ -965,6 +965,10 @@ def test_a_name_its_furigana_confirms_stays_confirmed_whatever_the_dictionary_sa
         ("clean_text", "延命処置は希望しない(家族同意済み}", "延命処置は希望しない(家族同意済み)"),
         ("clean_text", "補聴器使用[左)。", "補聴器使用(左)。"),
         ("clean_text", "| 心肺蘇生を希望 |", "心肺蘇生を希望"),  # ruled-line leftovers
+        # The end of a heading's bracket (【アレルギー】) before the value.
+        ("clean_text", ")】ヨード造影剤", "ヨード造影剤"),
+        ("clean_text", "】 特になし", "特になし"),
+        ("clean_text", "義歯あり(上下)", "義歯あり(上下)"),
         # A speck after the last full stop of a written account.
         ("written_text", "ペースメーカー留置中。 だ", "ペースメーカー留置中。"),
         ("written_text", "転倒リスク 高い。 人", "転倒リスク 高い。"),

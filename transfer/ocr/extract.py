@@ -634,6 +634,10 @@ def clean_text(text: str) -> str:
     text = re.sub(r"[{\[]([^()\[\]{}]*)\)", r"(\1)", text)
     # Leftovers of ruled lines read as characters at the ends of a value.
     text = text.strip().strip("|[]丨｜!").strip()
+    # The end of a heading's bracket left before the value (【アレルギー】
+    # read as "…)】", the label found in the misread rest): no value starts
+    # with a closing bracket.
+    text = re.sub(r"^[)）\]】」』〕〉>}]+\s*", "", text)
     text = re.sub(r"\s+", " ", text)
     return text.strip(" 、,")
 
