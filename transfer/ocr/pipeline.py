@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import statistics
 import time
@@ -14,6 +15,7 @@ from .calibrate import CALIBRATED_PROBLEMS, LOW_PAGE_CONF, calibrated
 from .cells import read_table
 from .confirm import AGREED, CONFIRMABLE, LEAST, agreed
 from .digits import read_spaced_digits
+from .errors import OcrFailed
 from .extract import RELATIONS, Found, extract
 from .image import load_photo
 from .marks import read_marks
@@ -23,6 +25,8 @@ from .recognise import Char, Segment, inside, run_tesseract, segments_from_data
 from .respell import respell
 from .roman import count_bars, roman_level
 from .types import FIELD_PATHS, Box, FieldValue, PageResult, Quality, empty_value
+
+logger = logging.getLogger(__name__)
 
 # Printed option lists to circle or tick: "男・女", "有・無", "明治・大正・昭和",
 # or a row of empty boxes read as 口/ロ before options.
@@ -121,7 +125,15 @@ def _confirm_by_second_reading(
         shown = calibrated(path, f.score, layout=layout, page_conf=page_conf, quality=quality)
         if LEAST <= shown < 0.9:
             candidates[path] = (f.value, f.box)
-    for path in agreed(gray, candidates, lang=other):
+    try:
+        confirmed = agreed(gray, candidates, lang=other)
+    except OcrFailed as e:
+        # The page was read; only the check failed (the other model missing,
+        # a timeout). Its values stand as read, unconfirmed: failing the job
+        # would throw away a reading the staff can use. No patient data here.
+        logger.warning("second reading skipped: %s (%s)", e.code, other)
+        return
+    for path in confirmed:
         found[path].score = AGREED
 
 
