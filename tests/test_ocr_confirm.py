@@ -92,43 +92,43 @@ def calibration(monkeypatch: pytest.MonkeyPatch) -> None:
     assert LEAST <= shown < 0.9
 
 
+def _amber_clinic() -> tuple[np.ndarray, dict[str, Found]]:
+    """A clinic's name printed, and found by a first reading at an amber score."""
+    gray, (clinic,) = _page(["長谷川医院"])
+    return gray, {"clinic_name": Found("長谷川医院", AMBER, clinic)}
+
+
 def test_it_raises_an_amber_value_both_models_read(settings: Any) -> None:
     settings.KAKEHASHI_OCR_CELL_LANG = "Japanese"
     settings.KAKEHASHI_OCR_LANG = "jpn"
-    gray, (clinic,) = _page(["長谷川医院"])
-    raw = AMBER
-    found = {"clinic_name": Found("長谷川医院", raw, clinic)}
+    gray, found = _amber_clinic()
 
     _confirm_by_second_reading(gray, found, "Japanese", "table", 0.9, Quality())
 
     assert found["clinic_name"].score == AGREED
     assert calibrated("clinic_name", AGREED, layout="table", page_conf=0.9, quality=Quality()) > (
-        calibrated("clinic_name", raw, layout="table", page_conf=0.9, quality=Quality())
+        calibrated("clinic_name", AMBER, layout="table", page_conf=0.9, quality=Quality())
     )
 
 
 def test_it_leaves_the_score_when_one_model_reads_everything(settings: Any) -> None:
     settings.KAKEHASHI_OCR_CELL_LANG = "jpn"
     settings.KAKEHASHI_OCR_LANG = "jpn"
-    gray, (clinic,) = _page(["長谷川医院"])
-    raw = AMBER
-    found = {"clinic_name": Found("長谷川医院", raw, clinic)}
+    gray, found = _amber_clinic()
 
     _confirm_by_second_reading(gray, found, "jpn", "table", 0.9, Quality())
 
-    assert found["clinic_name"].score == raw
+    assert found["clinic_name"].score == AMBER
 
 
 def test_it_leaves_a_photo_to_retake_alone() -> None:
-    gray, (clinic,) = _page(["長谷川医院"])
-    raw = AMBER
-    found = {"clinic_name": Found("長谷川医院", raw, clinic)}
+    gray, found = _amber_clinic()
 
     _confirm_by_second_reading(
         gray, found, "Japanese", "table", 0.9, Quality(ok=False, problems=["too_dark"])
     )
 
-    assert found["clinic_name"].score == raw
+    assert found["clinic_name"].score == AMBER
 
 
 def test_it_leaves_a_page_read_poorly_alone() -> None:
@@ -139,7 +139,7 @@ def test_it_leaves_a_page_read_poorly_alone() -> None:
 
     _confirm_by_second_reading(gray, found, "Japanese", "table", 0.5, Quality())
 
-    assert found["key_person.relation"].score == raw
+    assert found["key_person.relation"].score == AMBER
     # The same value, amber on a page read well, is confirmed.
     found = {"key_person.relation": Found("長女", AMBER, cell)}
     _confirm_by_second_reading(gray, found, "Japanese", "table", 0.9, Quality())
@@ -151,12 +151,10 @@ def test_it_keeps_the_reading_when_the_second_model_fails(
 ) -> None:
     settings.KAKEHASHI_OCR_CELL_LANG = "Japanese"
     settings.KAKEHASHI_OCR_LANG = "no_such_model"
-    gray, (clinic,) = _page(["長谷川医院"])
-    raw = AMBER
-    found = {"clinic_name": Found("長谷川医院", raw, clinic)}
+    gray, found = _amber_clinic()
 
     _confirm_by_second_reading(gray, found, "Japanese", "table", 0.9, Quality())
 
-    assert found["clinic_name"].score == raw
+    assert found["clinic_name"].score == AMBER
     assert "second reading skipped: engine_error" in caplog.text
     assert "長谷川" not in caplog.text
