@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from tests.drawing import font
 from transfer.ocr import calibrate
 from transfer.ocr.calibrate import calibrated
-from transfer.ocr.confirm import AGREED, LEAST, agreed, comparable, value_text
+from transfer.ocr.confirm import AGREED, LEAST, agreed, comparable, holds_number, value_text
 from transfer.ocr.extract import Found
 from transfer.ocr.pipeline import _confirm_by_second_reading
 from transfer.ocr.types import Box, Quality
@@ -41,6 +41,24 @@ def test_it_compares_readings_without_spaces_dashes_or_kana_script() -> None:
     )
     assert comparable("胸部痛を訴え、冷汗あり。") == comparable("胸部痛を訴え冷汗あり")
     assert comparable("長谷川医院") != comparable("長谷川区院")
+
+
+def test_it_compares_numbers_by_their_digits_as_one_run() -> None:
+    assert holds_number("TEL 086.452 0907", "086-452-0907")
+    assert holds_number("〒716一5576 岡山県", "716-5576")
+    assert holds_number("5 8 7 9 4 7 3 8 0 5", "5879473805")
+    # A digit more on either side is another number.
+    assert not holds_number("1086-452-09071", "086-452-0907")
+    assert not holds_number("086-452-0901", "086-452-0907")
+
+
+def test_it_confirms_a_phone_number_read_alike() -> None:
+    gray, (line,) = _page(["山田花子(長女) 090-1234-5678"])
+
+    assert agreed(gray, {"key_person.phone": ("090-1234-5678", line)}, lang="jpn") == {
+        "key_person.phone"
+    }
+    assert agreed(gray, {"key_person.phone": ("090-1234-5578", line)}, lang="jpn") == set()
 
 
 def test_it_reads_list_items_and_doses_in_order() -> None:

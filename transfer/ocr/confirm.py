@@ -30,8 +30,8 @@ from .recognise import Segment, run_tesseract, segments_from_data
 from .types import Box
 
 # Written values: one misread character makes them wrong, and Tesseract's
-# character confidences do not say which one. Numbers, dates and marks have
-# checks of their own (ranges, calendars, circles).
+# character confidences do not say which one. Dates, vital signs and marks
+# have checks of their own (calendars, ranges, circles).
 CONFIRMABLE = frozenset(
     {
         "name",
@@ -52,6 +52,9 @@ CONFIRMABLE = frozenset(
         "notes",
     }
 )
+# Numbers: the same digits, read by both models as one run (separators
+# between digit groups aside).
+DIGITS = frozenset({"postal_code", "facility_phone", "key_person.phone", "insurance_number"})
 # Values shown below this are mostly wrong; a second reading would rarely
 # agree with them and costs time.
 LEAST = 0.4
@@ -112,6 +115,21 @@ def holds(read: str, value: str) -> bool:
     return False
 
 
+# What separates the groups of a phone, postal or insurance number as
+# printed or as OCR reads it: a dash or its look-alikes, a dot, a space.
+_DIGIT_SEPARATORS = re.compile(r"(?<=\d)[\s\-.・･·一ー－―‐−–()（）]+(?=\d)")
+
+
+def holds_number(read: str, value: str) -> bool:
+    """Whether the second reading holds the number as one whole run of
+    digits: 086-452-0907 in "TEL 086.452 0907", not in "1086-452-09071"."""
+    wanted = re.sub(r"\D", "", unicodedata.normalize("NFKC", value))
+    if not wanted:
+        return False
+    joined = _DIGIT_SEPARATORS.sub("", unicodedata.normalize("NFKC", read))
+    return wanted in re.findall(r"\d+", joined)
+
+
 def _kind(ch: str) -> str:
     """Digits or letters: kanji, kana and Latin letters run on within a word
     with no space between them (誤嚥, DNAR同意書), digits end it (山田花子090-…)."""
@@ -168,7 +186,7 @@ def agreed(
     confirmed = set()
     for path, top, bottom, wanted in spans:
         read = " ".join(s.text for s in _within(segments, top, bottom))
-        if holds(read, wanted):
+        if (holds_number if path in DIGITS else holds)(read, wanted):
             confirmed.add(path)
     return confirmed
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from . import glyphs
 from .calibrate import CALIBRATED_PROBLEMS, LOW_PAGE_CONF, calibrated
 from .cells import read_table
-from .confirm import AGREED, CONFIRMABLE, LEAST, agreed
+from .confirm import AGREED, CONFIRMABLE, DIGITS, LEAST, agreed
 from .digits import read_spaced_digits
 from .errors import OcrFailed
 from .extract import RELATIONS, Found, extract
@@ -118,7 +118,7 @@ def _confirm_by_second_reading(
     candidates: dict[str, tuple[object, Box]] = {}
     # In the record's order, so the stack (and Tesseract's reading of it) is
     # the same on every run; a set's order changes with the process.
-    for path in (p for p in FIELD_PATHS if p in CONFIRMABLE):
+    for path in (p for p in FIELD_PATHS if p in CONFIRMABLE or p in DIGITS):
         f = found.get(path)
         if f is None or f.box is None or f.score >= AGREED:
             continue
