@@ -14,6 +14,11 @@
    non-decreasing from the right, so a higher raw score never gets a lower
    confidence and no block claims more than its own evidence allows.
    A field that was not found gets the bound of "the sheet really had none".
+4. Readings the second model agreed on (transfer/ocr/confirm.py) get a
+   table of their own: per field with at least MIN_KEY of them, else all
+   fields together, one Wilson lower bound each. The single reading's table
+   is fitted on every reading, agreed or not, so it does not depend on
+   which values were read twice.
 
 Prints per field: n, how many readings reach 0.9 and their observed accuracy.
 """
@@ -124,6 +129,22 @@ def fit(readings: list[tuple[float | None, bool]]) -> dict[str, Any]:
     }
 
 
+def fit_agreed(agreed: dict[str, list[bool]]) -> dict[str, Any]:
+    """Readings both models agreed on, right or not, by field → one lower
+    bound per field with at least MIN_KEY of them ("agreed:<path>"), and
+    one for all fields together ("agreed"), which the others fall back on."""
+    pooled = [ok for oks in agreed.values() for ok in oks]
+    entries: dict[str, Any] = {}
+    for key, oks in [("agreed", pooled), *((f"agreed:{p}", o) for p, o in agreed.items())]:
+        if oks and (key == "agreed" or len(oks) >= MIN_KEY):
+            entries[key] = {
+                "n": len(oks),
+                "right": sum(oks),
+                "bound": round(wilson_lower(sum(oks), len(oks)), 3),
+            }
+    return entries
+
+
 def seed_range(seeds: str) -> list[int]:
     lo, _, hi = seeds.partition("-")
     return list(range(int(lo), int(hi or lo) + 1))
@@ -194,6 +215,7 @@ def main() -> None:
     scorer = load_scorer()
     kinds = dict(scorer.FIELDS)
     readings: dict[str, list[tuple[float | None, bool]]] = {}
+    agreed: dict[str, list[bool]] = {}  # readings both models agreed on, by field
     for image in images:
         truth = json.loads(image.with_suffix(".json").read_text(encoding="utf-8"))["record"]
         pred = json.loads((PRED_DIR / f"{image.stem}.json").read_text(encoding="utf-8"))
@@ -214,16 +236,22 @@ def main() -> None:
                 )
                 ok = ok and ok2
             r = raw.get(path)
+            if path in pred.get("agreed", []):
+                agreed.setdefault(path, []).append(ok)
+            # Every reading, agreed or not, in the single reading's table:
+            # which values get a second reading depends on that table, so it
+            # must not depend on the second reading.
             readings.setdefault(path, []).append((r, ok))
             readings.setdefault(f"{mode}:{path}", []).append((r, ok))
             readings.setdefault(f"{band(mode, pred.get('page_conf', 0.0))}:{path}", []).append(
                 (r, ok)
             )
-    fields = {
+    fields: dict[str, Any] = {
         key: fit(values)
         for key, values in readings.items()
         if ":" not in key or len(values) >= MIN_KEY
     }
+    fields.update(fit_agreed(agreed))
     if a.check:
         check_bars(fields, seed_range(a.check), scorer)
         return
@@ -240,6 +268,9 @@ def main() -> None:
     print(f"{'field':28s} {'n':>4s}  {'missing':>7s}  steps (raw >= x: confidence)")
     for key in sorted(fields):
         f = fields[key]
+        if "bound" in f:
+            print(f"{key:28s} {f['n']:4d}  {f['right']} right, bound {f['bound']:.2f}")
+            continue
         steps = " ".join(f"{low:.2f}:{c:.2f}" for low, c in f["steps"])
         print(f"{key:28s} {f['n']:4d}  {f['missing']:7.2f}  {steps}")
 
@@ -277,6 +308,7 @@ def check_bars(fields: dict[str, Any], seeds: list[int], scorer: Any) -> None:
                     layout=pred.get("layout", ""),
                     page_conf=pred.get("page_conf", 0.0),
                     quality=quality,
+                    agreed=key in pred.get("agreed", []),
                     table=fields,
                     bar=bar,
                 )

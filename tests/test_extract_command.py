@@ -158,14 +158,16 @@ def test_it_writes_a_scorer_ready_json_per_photo_of_a_directory(tmp_path: Path) 
     record_keys = set(schema()["properties"])
     for stem in DEV_SHEETS:
         result = read(out_dir / f"{stem}.json")
-        # The scorer's keys, plus diagnostics (how the page was read and the
-        # raw scores the calibration is fitted on).
+        # The scorer's keys, plus diagnostics (how the page was read, and the
+        # raw scores and second-reading agreements the calibration is fitted on).
         assert set(result) == {"record", "confidence", "boxes", "timing_ms", "quality"} | {
             "layout",
             "page_conf",
             "raw_scores",
+            "agreed",
         }
         assert set(result["raw_scores"]) == set(FIELD_PATHS)
+        assert set(result["agreed"]) <= set(FIELD_PATHS)
         assert set(result["record"]) == record_keys
         assert schema_errors(result["record"], schema()) == []
         assert set(result["confidence"]) == set(SCORED_PATHS)

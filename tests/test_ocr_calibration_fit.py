@@ -6,7 +6,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from transfer.ocr.calibrate import lower_bound
+from transfer.ocr.calibrate import agreed_bound, calibrated, lower_bound
+from transfer.ocr.types import Quality
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,3 +47,41 @@ def test_it_keeps_a_bound_below_the_share_of_right_readings() -> None:
 
     (low, bound), *_ = entry["steps"]
     assert low == 0.0 and 0.65 < bound < 0.75
+
+
+def test_it_fits_agreed_readings_apart_per_field_or_all_together() -> None:
+    fitter = _fitter()
+    agreed = {"name": [True] * 95 + [False] * 5, "notes": [True] * 10}
+
+    table = fitter.fit_agreed(agreed)
+
+    assert table["agreed:name"]["n"] == 100
+    assert 0.88 < table["agreed:name"]["bound"] < 0.95  # below the 95 % seen
+    assert "agreed:notes" not in table  # too few: the pooled bound serves
+    assert table["agreed"]["n"] == 110
+    assert agreed_bound(table, "notes") == table["agreed"]["bound"]
+    assert agreed_bound(table, "name") == table["agreed:name"]["bound"]
+
+
+def test_it_takes_the_better_bound_for_an_agreed_reading() -> None:
+    single = {"n": 100, "missing": 0.0, "steps": [[0.0, 0.2], [0.5, 0.6]]}
+    table = {"name": single, "agreed": {"n": 200, "right": 196, "bound": 0.95}}
+    shown = {
+        agreed: calibrated(
+            "name",
+            0.55,
+            layout="table",
+            page_conf=0.9,
+            quality=Quality(),
+            table=table,
+            agreed=agreed,
+        )
+        for agreed in (False, True)
+    }
+
+    assert shown[False] < 0.9 <= shown[True]
+    # A value not found has nothing to agree on.
+    missing = calibrated(
+        "name", None, layout="table", page_conf=0.9, quality=Quality(), table=table, agreed=True
+    )
+    assert missing == 0.0

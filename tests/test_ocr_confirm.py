@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from tests.drawing import font
 from transfer.ocr import calibrate
 from transfer.ocr.calibrate import calibrated
-from transfer.ocr.confirm import AGREED, LEAST, agreed, comparable, holds_number, value_text
+from transfer.ocr.confirm import LEAST, agreed, comparable, holds_number, value_text
 from transfer.ocr.extract import Found
 from transfer.ocr.pipeline import _confirm_by_second_reading
 from transfer.ocr.types import Box, Quality
@@ -104,7 +104,8 @@ _STEPS = {"n": 100, "missing": 0.0, "steps": [[0.0, 0.1], [0.5, 0.6], [0.99, 0.9
 
 @pytest.fixture(autouse=True)
 def calibration(monkeypatch: pytest.MonkeyPatch) -> None:
-    table = {path: _STEPS for path in ("clinic_name", "key_person.relation")}
+    table: dict[str, Any] = {path: _STEPS for path in ("clinic_name", "key_person.relation")}
+    table["agreed"] = {"n": 100, "right": 98, "bound": 0.94}
     monkeypatch.setattr(calibrate, "_table", lambda: table)
     shown = calibrated("clinic_name", AMBER, layout="table", page_conf=0.9, quality=Quality())
     assert LEAST <= shown < 0.9
@@ -123,10 +124,12 @@ def test_it_raises_an_amber_value_both_models_read(settings: Any) -> None:
 
     _confirm_by_second_reading(gray, found, "Japanese", "table", 0.9, Quality())
 
-    assert found["clinic_name"].score == AGREED
-    assert calibrated("clinic_name", AGREED, layout="table", page_conf=0.9, quality=Quality()) > (
-        calibrated("clinic_name", AMBER, layout="table", page_conf=0.9, quality=Quality())
+    assert found["clinic_name"].agreed
+    assert found["clinic_name"].score == AMBER  # the single reading's own score stays
+    shown = calibrated(
+        "clinic_name", AMBER, layout="table", page_conf=0.9, quality=Quality(), agreed=True
     )
+    assert shown >= 0.9
 
 
 def test_it_leaves_the_score_when_one_model_reads_everything(settings: Any) -> None:
@@ -136,7 +139,7 @@ def test_it_leaves_the_score_when_one_model_reads_everything(settings: Any) -> N
 
     _confirm_by_second_reading(gray, found, "jpn", "table", 0.9, Quality())
 
-    assert found["clinic_name"].score == AMBER
+    assert not found["clinic_name"].agreed
 
 
 def test_it_leaves_a_photo_to_retake_alone() -> None:
@@ -146,7 +149,7 @@ def test_it_leaves_a_photo_to_retake_alone() -> None:
         gray, found, "Japanese", "table", 0.9, Quality(ok=False, problems=["too_dark"])
     )
 
-    assert found["clinic_name"].score == AMBER
+    assert not found["clinic_name"].agreed
 
 
 def test_it_leaves_a_page_read_poorly_alone() -> None:
@@ -157,11 +160,11 @@ def test_it_leaves_a_page_read_poorly_alone() -> None:
 
     _confirm_by_second_reading(gray, found, "Japanese", "table", 0.5, Quality())
 
-    assert found["key_person.relation"].score == AMBER
+    assert not found["key_person.relation"].agreed
     # The same value, amber on a page read well, is confirmed.
     found = {"key_person.relation": Found("長女", AMBER, cell)}
     _confirm_by_second_reading(gray, found, "Japanese", "table", 0.9, Quality())
-    assert found["key_person.relation"].score == AGREED
+    assert found["key_person.relation"].agreed
 
 
 def test_it_keeps_the_reading_when_the_second_model_fails(
@@ -173,6 +176,6 @@ def test_it_keeps_the_reading_when_the_second_model_fails(
 
     _confirm_by_second_reading(gray, found, "Japanese", "table", 0.9, Quality())
 
-    assert found["clinic_name"].score == AMBER
+    assert not found["clinic_name"].agreed
     assert "second reading skipped: engine_error" in caplog.text
     assert "長谷川" not in caplog.text

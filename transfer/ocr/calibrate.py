@@ -48,15 +48,23 @@ def calibrated(
     layout: str,
     page_conf: float,
     quality: Quality,
+    agreed: bool = False,
     table: dict[str, Any] | None = None,
     bar: float | None = None,
 ) -> float:
     """Confidence in 0..1 that the field's value (or its absence) is right.
 
-    ``table`` and ``bar`` default to the shipped calibration and GREEN_BOUND;
-    bench/ocr_calibrate.py --check passes a fit and candidate bars."""
+    ``agreed``: the other model read the value alike (confirm.py); such
+    readings have a table of their own, and the better of the two bounds
+    counts. ``table`` and ``bar`` default to the shipped calibration and
+    GREEN_BOUND; bench/ocr_calibrate.py --check passes a fit and candidate
+    bars."""
     table = _table() if table is None else table
     bound = lower_bound(table, path, raw, layout=layout, page_conf=page_conf)
+    if agreed and raw is not None:
+        both = agreed_bound(table, path)
+        if both is not None:
+            bound = both if bound is None else max(bound, both)
     if bound is None:
         # Not calibrated: never claim certainty.
         return 0.0 if raw is None else round(min(raw, 0.85), 3)
@@ -97,6 +105,16 @@ def lower_bound(
         if raw >= lower:
             bound = value
     return float(bound)
+
+
+def agreed_bound(table: dict[str, Any], path: str) -> float | None:
+    """The lower bound on the share of right readings among those both
+    models agreed on: the field's own when it had enough of them, else all
+    fields' together (``bench/ocr_calibrate.py`` writes "agreed:<path>" and
+    "agreed"). Apart from the single reading's table, so that table does
+    not depend on which values were read twice."""
+    entry = table.get(f"agreed:{path}") or table.get("agreed")
+    return None if entry is None else float(entry["bound"])
 
 
 # The bar for "no need to check" (>= 0.9, green) is a one-sided 95 % lower

@@ -7,9 +7,9 @@ values and numbers the calibration shows amber are cut out of the page (with a
 character's width to each side), stacked into one image and read once more
 with the model the page was not read with. A value the second reading holds
 as a whole (spaces, separators, dashes and kana script aside; not as part
-of a longer word) gets the raw score of an agreed reading, and the
-calibration says how often agreed readings of each field are right:
-agreement alone never makes a value green. On the calibration set (seeds
+of a longer word) is *agreed*, and the calibration says, in a table of its
+own, how often agreed readings of each field are right: agreement alone
+never makes a value green. On the calibration set (seeds
 1000-1899) 1 093 values agreed and 30 of them were wrong, mostly look-alike
 kanji both models misread into a plausible name (和夫 as 和大).
 
@@ -58,10 +58,6 @@ DIGITS = frozenset({"postal_code", "facility_phone", "key_person.phone", "insura
 # Values shown below this are mostly wrong; a second reading would rarely
 # agree with them and costs time.
 LEAST = 0.4
-# The raw score of a value both models read. It sits with the best single
-# readings (a field's top calibration block starts near 0.99), so agreed
-# values are calibrated with them.
-AGREED = 0.995
 MARGIN = 6  # pixels around a value's box, so its first and last strokes are whole
 GAP = 24  # white rows between stacked crops
 

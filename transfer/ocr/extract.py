@@ -624,6 +624,7 @@ class Found:
     score: float
     box: Box | None
     text: str = ""  # the printed text it was parsed from, when a later step needs it
+    agreed: bool = False  # the other model read it alike (confirm.py)
 
 
 def clean_text(text: str) -> str:

@@ -13,7 +13,7 @@ from django.conf import settings
 from . import glyphs
 from .calibrate import CALIBRATED_PROBLEMS, LOW_PAGE_CONF, calibrated
 from .cells import read_table
-from .confirm import AGREED, CONFIRMABLE, DIGITS, LEAST, agreed
+from .confirm import CONFIRMABLE, DIGITS, LEAST, agreed
 from .digits import read_spaced_digits
 from .errors import OcrFailed
 from .extract import RELATIONS, Found, extract
@@ -69,7 +69,12 @@ def extract_page(data: bytes) -> PageResult:
         f = found.get(path)
         raw[path] = None if f is None else f.score
         confidence = calibrated(
-            path, raw[path], layout=layout, page_conf=page_conf, quality=page.quality
+            path,
+            raw[path],
+            layout=layout,
+            page_conf=page_conf,
+            quality=page.quality,
+            agreed=f is not None and f.agreed,
         )
         if f is None:
             fields[path] = FieldValue(empty_value(path), confidence)
@@ -87,6 +92,7 @@ def extract_page(data: bytes) -> PageResult:
         timing_ms=int((time.perf_counter() - t0) * 1000),
         layout=layout,
         raw_scores=raw,
+        agreed=[p for p in FIELD_PATHS if p in found and found[p].agreed],
         page_conf=page_conf,
     )
 
@@ -99,8 +105,8 @@ def _confirm_by_second_reading(
     page_conf: float,
     quality: Quality,
 ) -> None:
-    """Raise the raw score of written values the other model reads alike
-    (confirm.py), among those the calibration does not yet show green."""
+    """Mark as agreed the values the other model reads alike (confirm.py),
+    among those the calibration does not yet show green."""
     other = (
         settings.KAKEHASHI_OCR_LANG
         if read_with == settings.KAKEHASHI_OCR_CELL_LANG
@@ -120,7 +126,7 @@ def _confirm_by_second_reading(
     # the same on every run; a set's order changes with the process.
     for path in (p for p in FIELD_PATHS if p in CONFIRMABLE or p in DIGITS):
         f = found.get(path)
-        if f is None or f.box is None or f.score >= AGREED:
+        if f is None or f.box is None:
             continue
         shown = calibrated(path, f.score, layout=layout, page_conf=page_conf, quality=quality)
         if LEAST <= shown < 0.9:
@@ -134,7 +140,7 @@ def _confirm_by_second_reading(
         logger.warning("second reading skipped: %s (%s)", e.code, other)
         return
     for path in confirmed:
-        found[path].score = AGREED
+        found[path].agreed = True
 
 
 def cap_small_kana(value: object, confidence: float) -> float:

@@ -95,6 +95,8 @@ class PageResult:
     layout: str = ""
     # Uncalibrated scores (None: not found), kept to fit the calibration.
     raw_scores: dict[str, float | None] = field(default_factory=dict)
+    # Fields the second reading confirmed (confirm.py), calibrated apart.
+    agreed: list[str] = field(default_factory=list)
     page_conf: float = 0.0  # median OCR confidence of the page's words
 
     def record(self) -> dict[str, Any]:
@@ -115,6 +117,7 @@ class PageResult:
             "raw_scores": {
                 p: (None if v is None else round(v, 4)) for p, v in self.raw_scores.items()
             },
+            "agreed": self.agreed,
             "quality": {
                 "ok": self.quality.ok,
                 "problems": self.quality.problems,
