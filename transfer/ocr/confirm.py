@@ -10,7 +10,7 @@ as a whole (spaces, separators, dashes and kana script aside; not as part
 of a longer word) is *agreed*, and the calibration says, in a table of its
 own, how often agreed readings of each field are right: agreement alone
 never makes a value green. On the calibration set (seeds
-1000-1899) 1 554 values agreed and 41 of them were wrong, mostly look-alike
+1000-1899) 1 549 values agreed and 49 of them were wrong, mostly look-alike
 kanji both models misread into a plausible name (和夫 as 和大).
 
 One extra Tesseract call per page (about 0.15 s, most of it starting the
