@@ -69,10 +69,14 @@ def calibrated(
         # Not calibrated: never claim certainty.
         return 0.0 if raw is None else round(min(raw, 0.85), 3)
     confidence = shown(bound, GREEN_BOUND if bar is None else bar)
-    if set(quality.problems) - CALIBRATED_PROBLEMS:
-        # A photo we asked to retake is not one to trust without a look.
+    if never_green(quality):
         confidence = min(confidence, 0.85)
     return confidence
+
+
+def never_green(quality: Quality) -> bool:
+    """A photo we asked to retake is not one to trust without a look."""
+    return bool(set(quality.problems) - CALIBRATED_PROBLEMS)
 
 
 # Problems the calibration already accounts for: a soft photo lowers OCR's

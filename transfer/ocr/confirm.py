@@ -26,6 +26,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .normalise import hiragana_to_katakana
 from .recognise import Segment, run_tesseract, segments_from_data
 from .types import Box
 
@@ -71,10 +72,9 @@ _AFTER_NAME = "様殿"
 
 
 def _plain(text: str) -> str:
-    text = _DASHES.sub("-", unicodedata.normalize("NFKC", text))
     # Hiragana → katakana: a name's reading is stored in katakana whichever
     # script the sheet used.
-    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
+    return hiragana_to_katakana(_DASHES.sub("-", unicodedata.normalize("NFKC", text)))
 
 
 def comparable(text: str) -> str:

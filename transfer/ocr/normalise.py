@@ -1025,6 +1025,11 @@ _HIRAGANA_TO_KATAKANA = {c: c + 0x60 for c in range(0x3041, 0x3097)} | {
 }
 
 
+def hiragana_to_katakana(s: str) -> str:
+    """Hiragana as katakana, everything else as it is."""
+    return s.translate(_HIRAGANA_TO_KATAKANA)
+
+
 def to_katakana(s: str) -> str:
     """Furigana as full-width katakana (hiragana and half-width katakana converted).
 
@@ -1032,7 +1037,7 @@ def to_katakana(s: str) -> str:
     single character (``ひ ら ま つ  し ず こ``), the character spaces are noise and
     only a wider gap is kept as the name separator.
     """
-    text = unicodedata.normalize("NFKC", s).translate(_HIRAGANA_TO_KATAKANA).strip()
+    text = hiragana_to_katakana(unicodedata.normalize("NFKC", s)).strip()
     tokens = text.split()
     if len(tokens) > 2 and all(len(t) == 1 for t in tokens):
         words = [w.replace(" ", "") for w in re.split(r"\s{2,}", text)]

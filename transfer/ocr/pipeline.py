@@ -11,7 +11,7 @@ import numpy as np
 from django.conf import settings
 
 from . import glyphs
-from .calibrate import CALIBRATED_PROBLEMS, LOW_PAGE_CONF, calibrated
+from .calibrate import LOW_PAGE_CONF, calibrated, never_green
 from .cells import read_table
 from .confirm import CONFIRMABLE, DIGITS, LEAST, agreed
 from .digits import read_spaced_digits
@@ -107,14 +107,14 @@ def _confirm_by_second_reading(
 ) -> None:
     """Mark as agreed the values the other model reads alike (confirm.py),
     among those the calibration does not yet show green."""
-    other = (
+    second = (
         settings.KAKEHASHI_OCR_LANG
         if read_with == settings.KAKEHASHI_OCR_CELL_LANG
         else settings.KAKEHASHI_OCR_CELL_LANG
     )
-    if other == read_with:
+    if second == read_with:
         return  # one model configured for both: no independent reading
-    if set(quality.problems) - CALIBRATED_PROBLEMS:
+    if never_green(quality):
         return  # a photo to retake: its fields are never shown green
     if page_conf < LOW_PAGE_CONF:
         # Handwriting or a harsh photo: on seeds 1000-1899 the second reading
@@ -132,12 +132,12 @@ def _confirm_by_second_reading(
         if LEAST <= shown < 0.9:
             candidates[path] = (f.value, f.box)
     try:
-        confirmed = agreed(gray, candidates, lang=other)
+        confirmed = agreed(gray, candidates, lang=second)
     except OcrFailed as e:
         # The page was read; only the check failed (the other model missing,
         # a timeout). Its values stand as read, unconfirmed: failing the job
         # would throw away a reading the staff can use. No patient data here.
-        logger.warning("second reading skipped: %s (%s)", e.code, other)
+        logger.warning("second reading skipped: %s (%s)", e.code, second)
         return
     for path in confirmed:
         found[path].agreed = True
