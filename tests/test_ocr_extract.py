@@ -132,12 +132,19 @@ def test_it_takes_a_label_read_with_a_letter_too_many_as_the_whole_label() -> No
     assert found["key_person.relation"].value == "次男"
 
 
-def test_it_reads_a_strength_whose_g_was_read_as_s() -> None:
+@pytest.mark.parametrize(
+    ("line", "name", "dose"),
+    [
+        ("アレンドロン酸錠35ms 1錠 週1回起床時", "アレンドロン酸錠35mg", "1錠 週1回起床時"),
+        ("ツロブテロールテープ2me 1枚 1日1回 貼付", "ツロブテロールテープ2mg", "1枚 1日1回 貼付"),
+    ],
+)
+def test_it_reads_a_strength_whose_g_was_read_as_s_or_e(line: str, name: str, dose: str) -> None:
     from transfer.ocr.extract import parse_medications
 
-    meds, _ = parse_medications(Value("", None, 0.9, ["アレンドロン酸錠35ms 1錠 週1回起床時"]))
+    meds, _ = parse_medications(Value("", None, 0.9, [line]))
 
-    assert meds == [{"name": "アレンドロン酸錠35mg", "dose": "1錠 週1回起床時"}]
+    assert meds == [{"name": name, "dose": dose}]
 
 
 @pytest.mark.parametrize(
@@ -156,6 +163,9 @@ def test_it_reads_a_strength_whose_g_was_read_as_s() -> None:
             "エルデカルシトールカプセル0.75μg",
             "1カプセル",
         ),
+        # μ read as a Latin letter (fonts other than ours).
+        ("レボチロキシンNa錠50Hg 1錠 分1 朝食後", "レボチロキシンNa錠50μg", "1錠 分1 朝食後"),
+        ("チラーヂンS錠50zg 1錠 分1 朝食後", "チラーヂンS錠50μg", "1錠 分1 朝食後"),
         # Units per dose belong to the dose, even without a gap before them.
         ("ランタス注ソロスター8単位 朝 皮下注", "ランタス注ソロスター", "8単位 朝 皮下注"),
     ],
@@ -593,6 +603,43 @@ def test_it_checks_a_postal_code_against_the_prefecture(
     assert out["postal_code"].score == most
 
 
+@pytest.mark.parametrize(
+    ("line", "postal", "address"),
+    [
+        # A widely spaced font: OCR puts spaces between a group's digits.
+        (
+            "〒7 13-8180 岡山県倉敷市玉島八島 16 5 3 番地",
+            "713-8180",
+            "岡山県倉敷市玉島八島1653番地",
+        ),
+        ("〒7 0 2一7132", "702-7132", None),
+        ("〒7 19一5464 岡山県真庭市久世2137-15", "719-5464", "岡山県真庭市久世2137-15"),
+        ("〒713-818 0 岡山県倉敷市", "713-8180", "岡山県倉敷市"),
+    ],
+)
+def test_it_reads_a_postal_code_whose_digits_ocr_spaced_apart(
+    line: str, postal: str, address: str | None
+) -> None:
+    from transfer.ocr.extract import Value, parse_address
+
+    out = parse_address(Value(line, None, 1.0, [line]))
+
+    assert out["postal_code"].value == postal
+    if address is None:
+        assert "address" not in out
+    else:
+        assert str(out["address"].value).replace(" ", "") == address
+
+
+def test_it_does_not_join_the_digits_of_an_address_into_a_postal_code() -> None:
+    from transfer.ocr.extract import Value, parse_address
+
+    line = "岡山県真庭市久世2 137 一 15"
+    out = parse_address(Value(line, None, 1.0, [line]))
+
+    assert "postal_code" not in out
+
+
 def test_it_reads_a_relation_whose_closing_bracket_was_lost_at_the_line_end() -> None:
     from transfer.ocr.extract import Value, parse_key_person
 
@@ -883,6 +930,8 @@ def test_it_doubts_written_text_with_a_broken_word_and_trusts_whole_words_more()
         "current_illness": Found("本日朝より発熱あり。頭部打撰あり。", 0.9, None),
         "advance_directive": Found("心肺蘇生は希望しない", 0.4, None),
         "notes": Found("発熱あり", 0.4, None),  # one word of two kanji: too little to tell
+        # Whole words, but a character OCR all but rejected: 蘇 read as 多.
+        "adl": Found("心肺多生を含むすべての処置を希望", 0.02, None),
         "diagnoses": Found(["高血圧症", "骨粗明症"], 0.8, None),
     }
     whole_list = {"diagnoses": Found(["高血圧症", "心房細動"], 0.4, None)}
@@ -891,8 +940,10 @@ def test_it_doubts_written_text_with_a_broken_word_and_trusts_whole_words_more()
     _check_wording(whole_list)
 
     assert found["current_illness"].score == WORDING_BROKEN
+    assert found["current_illness"].broken and not found["advance_directive"].broken
     assert found["advance_directive"].score == WORDING_WHOLE
     assert found["notes"].score == 0.4
+    assert found["adl"].score == 0.02
     assert found["diagnoses"].score == WORDING_BROKEN
     assert whole_list["diagnoses"].score == 0.4  # a list: an item may be lost
 
@@ -1061,6 +1112,23 @@ def test_it_takes_a_misread_heading_in_its_marks_for_the_section(heading: str, f
     hits = find_labels([_line(heading, 0), _line("白内障・狭心症・貧血", 1)])
 
     assert [h.field for h in hits] == [field]
+
+
+def test_it_ends_a_section_at_a_heading_read_with_specks_around_its_mark() -> None:
+    from transfer.ocr.extract import extract
+
+    # <キーパーソン> read as "く〈くキーパーソン >": the wish ends before it.
+    lines = [
+        _line("【本人・家族の意向】", 0),
+        _line("DNAR:無。救急搬送・入院治療を希望。", 1),
+        _line("く〈くキーパーソン >", 2),
+        _line("長男 石井 健一 様 090-1234-5678", 3),
+    ]
+
+    found = extract(lines)
+
+    assert found["advance_directive"].value == "救急搬送・入院治療を希望"
+    assert found["key_person.relation"].value == "長男"
 
 
 def test_it_leaves_a_heading_two_sections_are_as_close_to() -> None:

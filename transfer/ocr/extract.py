@@ -249,8 +249,13 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
             # followed by a colon; otherwise it is a word inside a value
             # ("経過観察", "内服薬の管理").
             at_start = not before or before[-1] in SECTION_OPEN or before[-1] in " :：)）"
-            if len(before) == 1 and not after.strip(SECTION_CLOSE + " "):
-                at_start = True  # a section marker misread as a character
+            if not after.strip(SECTION_CLOSE + " ") and (
+                len(before) == 1 or (len(before) <= 3 and any(c in SECTION_OPEN for c in before))
+            ):
+                # A section marker misread as a character, or read with
+                # specks beside it ("く〈くキーパーソン >"): the line is the
+                # label, and nothing of it belongs to the value before.
+                at_start, start = True, 0
             colon = after[:1] in (":", "：")
             if field == "phone" and not at_start:
                 at_start = True  # "…ホーム TEL 0868-…": phones follow anything
@@ -625,6 +630,9 @@ class Found:
     box: Box | None
     text: str = ""  # the printed text it was parsed from, when a later step needs it
     agreed: bool = False  # the other model read it alike (confirm.py)
+    # A word broken inside a run of kanji (_check_wording): a misread the
+    # other model may well share, so no second reading confirms it.
+    broken: bool = False
 
 
 def clean_text(text: str) -> str:
@@ -803,11 +811,21 @@ def parse_birth(v: Value, today_iso: str | None) -> dict[str, Found]:
     return out
 
 
+# A postal code's two groups of digits, each with at most one space between
+# two of its digits.
+POSTAL_3 = r"\d(?:\s?\d){2}"
+POSTAL_4 = r"\d(?:\s?\d){3}"
+
+
 def parse_address(v: Value) -> dict[str, Found]:
     out: dict[str, Found] = {}
     text = nz.nfkc(v.text)
-    # The hyphen is often read as a dot, a kanji 一 or lost ("〒714.7066").
-    m = re.search(r"〒\s*(\d{3}\s*[-ー一−‐.・,]?\s*\d{4})|(\d{3}\s*[-ー一−‐]\s*\d{4})", text)
+    # The hyphen is often read as a dot, a kanji 一 or lost ("〒714.7066");
+    # after the mark, a space may split the digits of a widely spaced font
+    # ("〒7 13-8180", "〒7 0 2一7132").
+    m = re.search(
+        rf"〒\s*({POSTAL_3}\s*[-ー一−‐.・,]?\s*{POSTAL_4})|(\d{{3}}\s*[-ー一−‐]\s*\d{{4}})", text
+    )
     if m is None:
         # At the start of an address, 3 + 4 digits with a garbled hyphen.
         m = re.match(r"\s*〒?\s*()(\d{3}\s*\D{1,2}\s*\d{4})(?!\d)", text)
@@ -1110,8 +1128,8 @@ def parse_medications(v: Value) -> tuple[list[dict[str, str]], float]:
         text = re.sub(r"^\s*(?:\d{1,2}\s*[.．)、]|[①-⑳])\s*", "", text)
         if not text:
             continue
-        # A handwritten g is read as s, q or 9 after a strength ("35ms").
-        text = re.sub(r"(?<=\d)\s*m[sq9](?![a-zA-Z])", "mg", text)
+        # A handwritten g is read as s, q, 9 or e after a strength ("35ms").
+        text = re.sub(r"(?<=\d)\s*m[sq9e](?![a-zA-Z])", "mg", text)
         m = MED_STRENGTH.match(text) or MED_AMOUNT.match(text)
         if m:
             name, dose = m[1], m[2]
@@ -1124,6 +1142,9 @@ def parse_medications(v: Value) -> tuple[list[dict[str, str]], float]:
         # A μ lost or misread after a tablet or capsule ("S錠50g", "50&g"): no
         # tablet holds grams of a drug; powders (散, 顆粒) do and stay.
         read = name
+        # μ read as a Latin letter less like it ("50Hg", "50zg"): likely, not
+        # certain (mmHg follows an m, not a digit).
+        name = re.sub(r"(?<=\d)[Hhzsy]g(?![a-zA-Z])", "μg", name)
         name = _fix_drug_name(name)
         name = MED_FORM_MISREAD.sub(lambda f: f[1] if f[1] in MED_FORMS else "錠", name)
         name, lost_mu = re.subn(r"(?<=錠|ル)(\d+(?:\.\d+)?)\s*[&$^*]?g$", r"\1μg", name)
@@ -1666,6 +1687,12 @@ def extract(
 # word_breaks): a word broken inside a run of kanji, or every kanji in words.
 WORDING_BROKEN = 0.3
 WORDING_WHOLE = 0.85
+# Whole words raise only a reading OCR itself did not all but reject: a
+# misread kanji can make another real word (蘇生 read as 多生, 本生). With
+# fonts the rules were not made on (seeds 7000-7059 drawn in other Debian
+# fonts), whole-worded readings with a character below this were right in 8
+# of 18 (seeds 1000-1079: 13 of 17); those above it in 32 of 34 (52 of 54).
+WORDING_OCR_FLOOR = 0.1
 # Written text, where a misread kanji leaves a broken word: on seeds
 # 1000-1079, of the readings with a kanji inside a run that no word accounts
 # for, none of 121 was right; of the accounts with every kanji in a word
@@ -1691,7 +1718,14 @@ def _check_wording(found: dict[str, Found]) -> None:
         inside, ends, in_runs = word_breaks(text)
         if inside:
             f.score = min(f.score, WORDING_BROKEN)
-        elif not ends and in_runs >= 3 and path in WORDED and isinstance(f.value, str):
+            f.broken = True
+        elif (
+            not ends
+            and in_runs >= 3
+            and path in WORDED
+            and isinstance(f.value, str)
+            and f.score >= WORDING_OCR_FLOOR
+        ):
             # Not a list: whole words do not say that no item was lost or
             # run into the next (seeds 1000-1079 had one list to show it).
             f.score = max(f.score, WORDING_WHOLE)
