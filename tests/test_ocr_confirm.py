@@ -167,6 +167,17 @@ def test_it_leaves_a_page_read_poorly_alone() -> None:
     assert found["key_person.relation"].agreed
 
 
+def test_it_does_not_confirm_a_reading_with_a_broken_word(settings: Any) -> None:
+    settings.KAKEHASHI_OCR_CELL_LANG = "Japanese"
+    settings.KAKEHASHI_OCR_LANG = "jpn"
+    gray, found = _amber_clinic()
+    found["clinic_name"].broken = True  # the dictionary found a word broken in it
+
+    _confirm_by_second_reading(gray, found, "Japanese", "table", 0.9, Quality())
+
+    assert not found["clinic_name"].agreed
+
+
 def test_it_keeps_the_reading_when_the_second_model_fails(
     settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
