@@ -7,6 +7,10 @@ Runs ``extract_page`` (through the ``extract_sheet`` command's workers) over
    ``var/bench/ocr-fresh`` with ``../shared/sheetgen/sheetgen.py``.
    Seeds 1000-1899 are the rules and calibration set; 5000+ stay unseen
    by tuning, so the fresh figures are the honest ones.
+3. (``--set unseen``) 120 sheets, seeds 7100-7219, drawn in fonts the rules
+   were never made on: the generator's font files are stood in for by other
+   Debian fonts (UNSEEN_FONTS; ``apt-get install`` the packages it names).
+   A check that the rules and the calibration generalise, not a target set.
 
 and scores the predictions with sheetgen's ``score.py`` (its ``score()``).
 Prints per-field accuracy, micro accuracy per layout, confident coverage /
@@ -15,7 +19,7 @@ page's own ``timing_ms``), pages per second with N processes (wall time), and
 a one-line verdict per set against the targets below.
 
 Usage (from the repository root):
-    .venv/bin/python bench/ocr.py [--set dev|fresh|both] [--limit N] [--jobs 2]
+    .venv/bin/python bench/ocr.py [--set dev|fresh|both|unseen] [--limit N] [--jobs 2]
                                   [--json OUT.json]
 No database, Redis or network. Predictions are kept in var/bench/ocr-pred/<set>/
 for inspection (``score.py GT_DIR PRED_DIR --per-sample``).
@@ -47,6 +51,26 @@ FRESH_SEEDS = "5000-5119"
 FRESH_SEVERITY = "0,1"
 FRESH_DIR = ROOT / "var" / "bench" / "ocr-fresh"
 PRED_ROOT = ROOT / "var" / "bench" / "ocr-pred"
+UNSEEN_SEEDS = "7100-7219"
+UNSEEN_DIR = ROOT / "var" / "bench" / "ocr-unseen"
+# The generator's font files (it looks them up by name, first in --font-dir)
+# and the Debian font drawn in their place: other gothic, mincho and
+# handwriting designs than the ones the rules and calibration were made on.
+UNSEEN_FONTS = {
+    "NotoSansCJK-Regular.ttc": "/usr/share/fonts/truetype/vlgothic/VL-PGothic-Regular.ttf",
+    "NotoSansCJK-Bold.ttc": "/usr/share/fonts/truetype/migmix/migmix-1p-bold.ttf",
+    "NotoSerifCJK-Regular.ttc": (
+        "/usr/share/fonts/truetype/sawarabi-mincho/sawarabi-mincho-medium.ttf"
+    ),
+    "ipaexg.ttf": "/usr/share/fonts/truetype/motoya-l-maruberi/MTLmr3m.ttf",
+    "ipaexm.ttf": "/usr/share/fonts/truetype/horai-umefont/ume-tmo3.ttf",
+    "KleeOne-Regular.ttf": "/usr/share/fonts/truetype/kiloji/kiloji.ttf",
+    "setofont.ttf": "/usr/share/fonts/truetype/konatu/Konatu.ttf",
+}
+UNSEEN_PACKAGES = (
+    "fonts-vlgothic fonts-migmix fonts-sawarabi-mincho fonts-motoya-l-maruberi "
+    "fonts-horai-umefont fonts-kiloji fonts-konatu"
+)
 THRESHOLD = 0.9
 
 # What "good enough to show staff pre-filled fields" means (see docs/benchmarks.md).
@@ -77,12 +101,28 @@ def load_scorer() -> ModuleType:
 
 
 def ensure_fresh_set() -> Path:
-    """Generate the held-out set once. Into a side directory first, renamed
-    when complete, so an interrupted run is not taken for a finished set."""
-    if FRESH_DIR.is_dir():
-        return FRESH_DIR
-    partial = FRESH_DIR.with_name(FRESH_DIR.name + ".partial")
-    print(f"generating the fresh set (seeds {FRESH_SEEDS}) into {FRESH_DIR} ...", flush=True)
+    return generate(FRESH_DIR, FRESH_SEEDS)
+
+
+def ensure_unseen_set() -> Path:
+    missing = [path for path in UNSEEN_FONTS.values() if not Path(path).is_file()]
+    if missing and not UNSEEN_DIR.is_dir():
+        sys.exit(
+            f"the unseen-fonts set needs {', '.join(missing)}: apt-get install {UNSEEN_PACKAGES}"
+        )
+    with tempfile.TemporaryDirectory() as fonts:
+        for name, path in UNSEEN_FONTS.items():
+            (Path(fonts) / name).symlink_to(path)
+        return generate(UNSEEN_DIR, UNSEEN_SEEDS, "--font-dir", fonts)
+
+
+def generate(out: Path, seeds: str, *extra: str) -> Path:
+    """Generate a set once. Into a side directory first, renamed when
+    complete, so an interrupted run is not taken for a finished set."""
+    if out.is_dir():
+        return out
+    partial = out.with_name(out.name + ".partial")
+    print(f"generating seeds {seeds} into {out} ...", flush=True)
     t0 = time.perf_counter()
     subprocess.run(
         [
@@ -92,16 +132,17 @@ def ensure_fresh_set() -> Path:
             "--out",
             str(partial),
             "--seeds",
-            FRESH_SEEDS,
+            seeds,
             "--severity",
             FRESH_SEVERITY,
+            *extra,
         ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    partial.rename(FRESH_DIR)
+    partial.rename(out)
     print(f"generated in {time.perf_counter() - t0:.0f} s", flush=True)
-    return FRESH_DIR
+    return out
 
 
 def pick(set_dir: Path, limit: int | None) -> list[Path]:
@@ -253,7 +294,10 @@ def verdict_line(summary: dict[str, Any]) -> str:
         value = c["value"]
         shown = fmt(value, 2 if name.startswith("median") else 3)
         parts.append(f"{name} {shown} ({c['target']}) {'ok' if c['met'] else 'MISS'}")
-    held_out = f", held-out seeds {FRESH_SEEDS}" if summary["set"] == "fresh" else ""
+    held_out = {
+        "fresh": f", held-out seeds {FRESH_SEEDS}",
+        "unseen": f", held-out seeds {UNSEEN_SEEDS}, other fonts",
+    }.get(summary["set"], "")
     label = f"{summary['set']} ({summary['pages']} pages{held_out})"
     return f"verdict {label}: {'PASS' if v['met'] else 'FAIL'} | " + " | ".join(parts)
 
@@ -279,7 +323,7 @@ def environment() -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=("dev", "fresh", "both"), default="both")
+    parser.add_argument("--set", choices=("dev", "fresh", "both", "unseen"), default="both")
     parser.add_argument("--limit", type=int, help="only the first N photos of each set")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--json", type=Path, help="write the full results here")
@@ -298,6 +342,8 @@ def main() -> None:
         sets.append(("dev", shared_dir() / "ocr-dev"))
     if args.set in ("fresh", "both"):
         sets.append(("fresh", ensure_fresh_set()))
+    if args.set == "unseen":
+        sets.append(("unseen", ensure_unseen_set()))
 
     summaries = [
         run_set(name, path, jobs=args.jobs, limit=args.limit, scorer=scorer) for name, path in sets
@@ -319,6 +365,7 @@ def main() -> None:
                 "median_s_per_page": TARGET_MEDIAN_S,
             },
             "fresh": {"seeds": FRESH_SEEDS, "severity": FRESH_SEVERITY},
+            "unseen": {"seeds": UNSEEN_SEEDS, "fonts": UNSEEN_FONTS},
             "sets": {s["set"]: s for s in summaries},
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
