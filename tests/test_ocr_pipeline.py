@@ -73,6 +73,21 @@ def test_it_does_not_take_a_cast_shadow_for_the_page_edge(seed: int) -> None:
     assert float(np.abs(found - expected).max()) < 25
 
 
+def test_it_finds_a_page_in_shadow_on_a_light_desk() -> None:
+    """Seed 7040: a deep shadow over the top of the sheet on a plain light
+    desk. The paper was no brighter than the desk overall, so the lit desk
+    and the lit half of the page were taken for the sheet."""
+    jpg, gt = _generated(7040)
+    gray = cv2.cvtColor(load_photo(jpg), cv2.COLOR_RGB2GRAY)
+    expected = np.array(gt["meta"]["photo"]["page_quad"], np.float32)
+
+    found = find_page(gray)
+
+    assert gt["meta"]["photo"]["shadow"]["depth"] >= 0.5
+    assert found is not None
+    assert float(np.abs(found - expected).max()) < 25
+
+
 def _png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")

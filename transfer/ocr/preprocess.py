@@ -125,6 +125,12 @@ def sharpness(flat: np.ndarray) -> float:
     return steepest / max(contrast, 1.0)
 
 
+# Brightness step (0-255, the weakest side's median) from the desk into a
+# quad seen on all four sides that marks it as the sheet even when the
+# paper is no brighter than the desk overall (a shadow across a light desk).
+CLEAR_EDGE = 12
+
+
 def find_page(gray: np.ndarray) -> np.ndarray | None:
     """Corners of the sheet in the photo, or None when no page-like quad is seen."""
     scale = 800.0 / max(gray.shape)
@@ -162,7 +168,12 @@ def find_page(gray: np.ndarray) -> np.ndarray | None:
             if a < 0.2 * area:
                 continue
             contrast, seen = _edge_contrast(small, quad)
-            if contrast < 8 or not _brighter_inside(small, quad):
+            if contrast < 8:
+                continue
+            if not _brighter_inside(small, quad) and not (seen == 4 and contrast >= CLEAR_EDGE):
+                # Paper under a cast shadow, on a light desk, is not much
+                # brighter than the desk overall; a step up into the quad
+                # seen all round still tells it is the sheet.
                 continue
             # A side off the photo is no evidence: a quad seen all round
             # outranks one that runs off the frame (a shadow's edge, say)
