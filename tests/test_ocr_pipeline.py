@@ -361,6 +361,32 @@ def test_a_kana_reading_with_a_small_kana_is_never_shown_as_certain() -> None:
     assert cap_small_kana(["ッ"], 0.98) == 0.98  # only text values are capped
 
 
+@pytest.mark.parametrize(
+    ("path", "value", "shown"),
+    [
+        ("key_person.phone", "0-2718-4109", 0.85),  # 090-2718-4109 lost its 9 0
+        ("key_person.phone", "090-2718-410", 0.85),  # a mobile needs 11 digits
+        ("facility_phone", "86-454-2416", 0.85),  # no leading 0
+        ("facility_phone", "0866-45-24160", 0.85),  # a landline has 10
+        ("key_person.phone", "090-2718-4109", 0.98),
+        ("facility_phone", "086-454-2416", 0.98),
+        ("facility_phone", "0120-123-456", 0.98),
+        ("postal_code", "0-2718-4109", 0.98),  # only phones are counted
+        # A relation must be a kinship term: 姫 (princess) is 姪 misread.
+        ("key_person.relation", "姫", 0.85),
+        ("key_person.relation", "長男の地", 0.85),
+        ("key_person.relation", "姪", 0.98),
+        ("key_person.relation", "長男の妻", 0.98),
+    ],
+)
+def test_it_never_shows_a_value_that_cannot_have_been_printed_as_certain(
+    path: str, value: str, shown: float
+) -> None:
+    from transfer.ocr.pipeline import cap_implausible
+
+    assert cap_implausible(path, value, 0.98) == shown
+
+
 def _numeral(bars: int, letter: str = "") -> np.ndarray:
     """A printed Ⅱ/Ⅲ (bars joined by serifs) and, after a gap, an a or b as
     tall as the numeral (a b's stem, or an a blurred into a solid blob)."""

@@ -572,12 +572,29 @@ def _following(
 # Field parsers: Value → (canonical value, plausibility 0..1, box)
 # --------------------------------------------------------------------------
 
+# Kinship and other ties of a key person to the resident, as care sheets
+# write them (a closed set: a relation read as anything else is a misread,
+# never shown as certain).
 RELATIONS = (
     "長男の妻",
     "次男の妻",
     "三男の妻",
+    "長男の嫁",
+    "次男の嫁",
     "長女の夫",
     "次女の夫",
+    "三女の夫",
+    "従兄弟",
+    "従姉妹",
+    "義父",
+    "義母",
+    "叔父",
+    "叔母",
+    "伯父",
+    "伯母",
+    "祖父",
+    "祖母",
+    "孫娘",
     "長男",
     "次男",
     "三男",

@@ -617,6 +617,13 @@ def _default_phone_grouping(digits: str) -> tuple[str, float]:
     return f"{digits[:-4]}-{digits[-4:]}", 0.5
 
 
+def phone_is_whole(number: str) -> bool:
+    """Whether a phone number has the digits a Japanese number has: a 0
+    first, and 10 of them, or 11 after a mobile, IP or free-dial prefix."""
+    digits = re.sub(r"\D", "", number)
+    return digits.startswith("0") and len(digits) == _expected_phone_len(digits)
+
+
 def parse_phone(s: str) -> Parsed[str]:
     """A Japanese phone number as printed, groups joined by hyphens (``086-454-2416``).
 
