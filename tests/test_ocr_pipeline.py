@@ -377,10 +377,17 @@ def test_a_kana_reading_with_a_small_kana_is_never_shown_as_certain() -> None:
         ("key_person.relation", "長男の地", 0.85),
         ("key_person.relation", "姪", 0.98),
         ("key_person.relation", "長男の妻", 0.98),
+        # A vital sign at the edge of life is confirmed by a person.
+        ("vitals.spo2", 56, 0.85),
+        ("vitals.heart_rate", 177, 0.85),
+        ("vitals.temperature_c", 33.5, 0.85),
+        ("vitals.spo2", 82, 0.98),
+        ("vitals.heart_rate", 120, 0.98),
+        ("vitals.temperature_c", 39.6, 0.98),
     ],
 )
 def test_it_never_shows_a_value_that_cannot_have_been_printed_as_certain(
-    path: str, value: str, shown: float
+    path: str, value: object, shown: float
 ) -> None:
     from transfer.ocr.pipeline import cap_implausible
 
