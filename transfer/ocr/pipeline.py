@@ -176,7 +176,7 @@ def cap_implausible(path: str, value: object, confidence: float) -> float:
 # and the held-out 5000-5119 had 14 values outside these limits, none
 # right) and, where it is real, one a person should confirm before acting
 # on it, so it is never shown as certain. The limits are clinical ones,
-# not fitted: the generator draws nothing near them.
+# not fitted (the generator draws no value outside them).
 EXTREME: dict[str, tuple[float, float]] = {
     "vitals.spo2": (70, 100),
     "vitals.heart_rate": (40, 150),
