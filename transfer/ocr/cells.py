@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from django.conf import settings
 
-from .recognise import Char, Segment, run_tesseract, segments_from_data
+from .recognise import Char, Segment, run_tesseract, segments_from_data, stack_images
 
 MIN_CELLS = 6  # fewer closed boxes than this is not a table
 INSET = 3  # pixels trimmed inside a cell so its border does not print
@@ -109,16 +109,11 @@ def read_table(gray: np.ndarray, lines: np.ndarray) -> list[Segment] | None:
         pieces += _inked(gray[bottom:], 0, bottom, None)
     if not pieces:
         return []
-    stack_w = max(p[0].shape[1] for p in pieces) + 20
-    stack_h = sum(p[0].shape[0] + GAP for p in pieces) + GAP
-    stack = np.full((stack_h, stack_w), 255, np.uint8)
-    placed: list[tuple[int, int, int, int, int | None]] = []  # y0, y1, dx, dy, cell
-    y = GAP
-    for img, px, py, cell in pieces:
-        h, w = img.shape
-        stack[y : y + h, 10 : 10 + w] = img
-        placed.append((y, y + h, px - 10, py - y, cell))
-        y += h + GAP
+    stack, tops = stack_images([p[0] for p in pieces], gap=GAP, left=10)
+    placed: list[tuple[int, int, int, int, int | None]] = [  # y0, y1, dx, dy, cell
+        (y, y + img.shape[0], px - 10, py - y, cell)
+        for y, (img, px, py, cell) in zip(tops, pieces, strict=True)
+    ]
     segments = segments_from_data(
         run_tesseract(stack, psm=6, lang=settings.KAKEHASHI_OCR_CELL_LANG)
     )

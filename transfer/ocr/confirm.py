@@ -27,7 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .normalise import hiragana_to_katakana
-from .recognise import Segment, run_tesseract, segments_from_data
+from .recognise import Segment, run_tesseract, segments_from_data, stack_images
 from .types import Box
 
 # Written values: one misread character makes them wrong, and Tesseract's
@@ -164,20 +164,11 @@ def agreed(
             crops.append((path, crop, wanted))
     if not crops:
         return set()
-    stack = np.full(
-        (
-            sum(c.shape[0] + GAP for _, c, _ in crops) + GAP,
-            max(c.shape[1] for _, c, _ in crops) + 40,
-        ),
-        255,
-        np.uint8,
-    )
-    spans: list[tuple[str, int, int, str]] = []
-    y = GAP
-    for path, crop, wanted in crops:
-        stack[y : y + crop.shape[0], 20 : 20 + crop.shape[1]] = crop
-        spans.append((path, y, y + crop.shape[0], wanted))
-        y += crop.shape[0] + GAP
+    stack, tops = stack_images([crop for _, crop, _ in crops], gap=GAP, left=20)
+    spans = [
+        (path, y, y + crop.shape[0], wanted)
+        for y, (path, crop, wanted) in zip(tops, crops, strict=True)
+    ]
     segments = segments_from_data(run_tesseract(stack, psm=6, lang=lang))
     confirmed = set()
     for path, top, bottom, wanted in spans:

@@ -73,6 +73,25 @@ def _is_cjk(ch: str) -> bool:
     return any(k in name for k in ("CJK", "HIRAGANA", "KATAKANA", "IDEOGRAPHIC", "FULLWIDTH"))
 
 
+def stack_images(images: list[np.ndarray], *, gap: int, left: int) -> tuple[np.ndarray, list[int]]:
+    """Grey images one under another on white, `gap` rows apart, `left`
+    columns in (and as many to the right of the widest), so that one
+    Tesseract call reads them all. Returns the stack and each image's top row."""
+    stack = np.full(
+        (sum(i.shape[0] + gap for i in images) + gap, max(i.shape[1] for i in images) + 2 * left),
+        255,
+        np.uint8,
+    )
+    tops = []
+    y = gap
+    for img in images:
+        h, w = img.shape
+        stack[y : y + h, left : left + w] = img
+        tops.append(y)
+        y += h + gap
+    return stack, tops
+
+
 def run_tesseract(
     gray: np.ndarray, *, psm: int = 4, config: str = "", lang: str | None = None
 ) -> dict[str, list]:
