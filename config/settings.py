@@ -264,6 +264,9 @@ KAKEHASHI_GLYPH_FONTS = env_list(
         "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
     ],
 )
+# Where the candidate characters drawn once per machine are kept
+# (transfer/ocr/glyphs.py; about 56 MB, rebuilt when the fonts change).
+KAKEHASHI_GLYPH_STORE_DIR = Path(env_str("KAKEHASHI_GLYPH_STORE_DIR", str(VAR_DIR / "glyphs")))
 KAKEHASHI_OCR_TIMEOUT_SECONDS = env_int("KAKEHASHI_OCR_TIMEOUT_SECONDS", 60)
 # 2FA is installed (django-otp) but not enforced yet; flipping this on makes
 # pages, API and sockets demand a verified device.

@@ -246,12 +246,14 @@ def test_it_refuses_a_missing_path_and_two_photos_with_the_same_stem(tmp_path: P
     assert not (tmp_path / "out").exists()
 
 
-def test_it_runs_without_a_database(tmp_path: Path) -> None:
-    """A separate process whose DATABASE_URL points nowhere: the command never connects."""
+def test_it_runs_without_a_database_and_draws_the_glyph_store_first(tmp_path: Path) -> None:
+    """A separate process whose DATABASE_URL points nowhere: the command never
+    connects. On a machine without a glyph store it draws one before reading."""
     env = {
         **os.environ,
         "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "KAKEHASHI_GLYPH_STORE_DIR": str(tmp_path / "glyphs"),
     }
     photo = shared_dir() / "ocr-dev" / f"{DEV_SHEETS[0]}.jpg"
 
@@ -267,6 +269,10 @@ def test_it_runs_without_a_database(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / f"{DEV_SHEETS[0]}.json").is_file()
     assert DEV_SHEETS[0] in done.stdout
+    stores = list((tmp_path / "glyphs").glob("glyphs-*.npy"))
+    assert len(stores) == 1 and f"drew the glyph store once for this machine: {stores[0]}" in (
+        done.stdout
+    )
 
 
 def test_each_outcome_carries_the_peak_memory_of_the_process_that_read_it(tmp_path: Path) -> None:

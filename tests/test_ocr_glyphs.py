@@ -142,3 +142,69 @@ def test_it_leaves_a_name_with_no_relation_beside_it(printed: str, start: int, n
 
     assert "key_person.relation" not in found
     assert found["key_person.name"].value == name
+
+
+# The glyph store: candidates drawn once per machine, mapped by every process.
+
+SAMPLE = ("甥", "姪", "癌", "嚥", "あ", "ア", "１")
+
+
+@pytest.fixture
+def store_dir(tmp_path, settings, monkeypatch):
+    """A store of a few characters in a directory of the test's own, so a
+    test builds in milliseconds and never touches the machine's store."""
+    settings.KAKEHASHI_GLYPH_STORE_DIR = tmp_path / "glyphs"
+    monkeypatch.setattr(glyphs, "store_chars", lambda: SAMPLE)
+    glyphs._store.cache_clear()
+    yield settings.KAKEHASHI_GLYPH_STORE_DIR
+    glyphs._store.cache_clear()
+
+
+def test_it_draws_the_store_once_and_reads_the_same_shapes(store_dir) -> None:
+    assert glyphs._store() is None
+    path, built = glyphs.build_store()
+    assert built and path.parent == store_dir and path.is_file()
+    assert glyphs.build_store() == (path, False)  # already there: not drawn again
+    store = glyphs._store()
+    assert store is not None
+    index, rows = store
+    assert set(index) == set(SAMPLE) and rows.shape[0] == len(SAMPLE)
+    for ch in SAMPLE:
+        stored = glyphs.templates(ch)
+        assert isinstance(stored, np.memmap)  # read from the store, not drawn
+        assert np.array_equal(stored, glyphs._drawn.__wrapped__(ch))
+
+
+def test_it_draws_a_character_outside_the_store_on_demand(store_dir) -> None:
+    glyphs.build_store()
+    drawn = glyphs.templates("鷗")  # JIS X 0212, not 0208: not in any store
+    assert not isinstance(drawn, np.memmap)
+    assert np.linalg.norm(drawn[0]) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_it_never_reads_a_store_drawn_with_other_fonts(store_dir, settings) -> None:
+    path, _ = glyphs.build_store()
+    settings.KAKEHASHI_GLYPH_FONTS = settings.KAKEHASHI_GLYPH_FONTS[:1]
+    glyphs._fonts.cache_clear()
+    try:
+        assert glyphs.store_path() != path
+        glyphs._store.cache_clear()
+        assert glyphs._store() is None
+    finally:
+        glyphs._fonts.cache_clear()
+
+
+def test_it_draws_on_demand_when_the_store_cannot_be_written(store_dir) -> None:
+    store_dir.parent.mkdir(parents=True, exist_ok=True)
+    store_dir.write_text("a file where the directory should be")
+    path, built = glyphs.build_store()
+    assert not built and not path.exists()
+    assert glyphs._store() is None
+    assert glyphs.similarity(glyphs.templates("甥")[0].reshape(glyphs.SIZE, -1), "甥") > 0.99
+
+
+def test_it_lists_the_whole_of_jis_x_0208() -> None:
+    chars = glyphs.store_chars()
+    assert len(chars) == len(set(chars)) == 6879
+    assert {"甥", "姪", "癌", "嚥", "ア", "ぁ", "１"} <= set(chars)
+    assert "鷗" not in chars

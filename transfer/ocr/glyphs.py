@@ -7,10 +7,24 @@ candidates are few (a key person's relation, a closed set; the characters
 the dictionary proposes for a misread kanji, respell.py), each is drawn in
 the system's Japanese fonts (a gothic and a mincho) and compared with the
 character in the photo; the closest shape wins, if it wins clearly.
+
+Drawing a candidate costs about half a millisecond, and a page asks for a
+few hundred new ones (the dictionary's proposals are many and varied), a
+tenth of a page's time. So the characters of JIS X 0208, the set Japanese
+documents are written in and the only one respell proposes from, are drawn
+once per machine into a store on disk (``build_store``: a few seconds; `make
+run`, the Celery worker and extract_sheet build it when it is missing),
+which every process maps read-only. Other characters are drawn on demand.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import logging
+import os
+import tempfile
+import time
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -25,6 +39,9 @@ from .types import Box
 SIZE = 32  # side of the normalised glyph image
 BLUR = 1.2  # tolerance for stroke weight and small shifts between fonts
 DRAWN = 96  # font size the candidates are drawn at (then normalised to SIZE)
+STORE_FORMAT = 1  # bump when the drawing or normalising changes
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,11 +91,21 @@ def available() -> bool:
     return bool(_fonts())
 
 
-# Up to 32 MB: a page asks for a few hundred characters, most of them again.
-@lru_cache(maxsize=4096)
 def templates(ch: str) -> np.ndarray:
     """The character as each font draws it, normalised: one row per font (a
     row of zeros where the font has no such character)."""
+    store = _store()
+    if store is not None:
+        index, rows = store
+        at = index.get(ch)
+        if at is not None:
+            return rows[at]
+    return _drawn(ch)
+
+
+# Up to 32 MB: characters outside the store, and all of them without one.
+@lru_cache(maxsize=4096)
+def _drawn(ch: str) -> np.ndarray:
     rows = np.zeros((len(_fonts()), SIZE * SIZE), np.float32)
     for i, font in enumerate(_fonts()):
         img = Image.new("L", (DRAWN * 4 // 3, DRAWN * 4 // 3), 255)
@@ -87,6 +114,99 @@ def templates(ch: str) -> np.ndarray:
         if glyph is not None:
             rows[i] = glyph.ravel()
     return rows
+
+
+@cache
+def store_chars() -> tuple[str, ...]:
+    """Every character of JIS X 0208, in code order (rows 1-84 of EUC-JP)."""
+    chars = []
+    for first in range(0xA1, 0xF5):
+        for second in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes((first, second)).decode("euc_jp"))
+            except UnicodeDecodeError:
+                continue  # an unassigned cell
+    return tuple(chars)
+
+
+def store_path() -> Path:
+    """Where the store for the configured fonts lives. Its name carries a
+    digest of the fonts (path, size, time) and of how glyphs are drawn, so
+    a new font or a new drawing never reads an old store."""
+    digest = hashlib.sha256()
+    for path in settings.KAKEHASHI_GLYPH_FONTS:
+        stat = os.stat(path) if os.path.exists(path) else None
+        digest.update(f"{path}|{stat and stat.st_size}|{stat and stat.st_mtime_ns}\n".encode())
+    digest.update(f"{STORE_FORMAT}|{SIZE}|{BLUR}|{DRAWN}|{len(store_chars())}".encode())
+    return Path(settings.KAKEHASHI_GLYPH_STORE_DIR) / f"glyphs-{digest.hexdigest()[:16]}.npy"
+
+
+@cache
+def _store() -> tuple[dict[str, int], np.ndarray] | None:
+    """The store, mapped read-only (its pages are shared by every process
+    on the machine), or None if it has not been built."""
+    path = store_path()
+    if not available() or not path.is_file():
+        return None
+    rows = np.load(path, mmap_mode="r")
+    chars = store_chars()
+    if rows.shape != (len(chars), len(_fonts()), SIZE * SIZE):
+        logger.warning("glyph store %s has the wrong shape; drawing on demand", path.name)
+        return None
+    return {ch: i for i, ch in enumerate(chars)}, rows
+
+
+def build_store() -> tuple[Path, bool]:
+    """Draw the store if it is missing. Returns its path and whether it was
+    built now."""
+    path = store_path()
+    if not available() or path.is_file():
+        return path, False
+    try:
+        return path, _build(path)
+    except OSError as e:
+        # A read-only or full disk: every character is drawn on demand
+        # instead, as before there was a store. Slower, never wrong.
+        logger.warning("glyph store not built (%s); drawing on demand", type(e).__name__)
+        return path, False
+
+
+def _build(path: Path) -> bool:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Why a lock: a Celery worker and an extract_sheet batch (or two
+    # workers) can start at once; one draws while the others wait, then
+    # find the file there.
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.is_file():
+            return False
+        t0 = time.perf_counter()
+        chars = store_chars()
+        rows = np.zeros((len(chars), len(_fonts()), SIZE * SIZE), np.float32)
+        for i, ch in enumerate(chars):
+            rows[i] = _drawn.__wrapped__(ch)
+        # Written whole under another name, then renamed: a reader never
+        # maps half a store.
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as tmp:
+            try:
+                np.save(tmp, rows)
+            except BaseException:
+                os.unlink(tmp.name)
+                raise
+        # Readable by every user's worker (a temporary file starts private).
+        os.chmod(tmp.name, 0o644)
+        os.replace(tmp.name, path)
+        logger.info(
+            "glyph store: %d characters drawn in %.1f s", len(chars), time.perf_counter() - t0
+        )
+    _store.cache_clear()
+    return True
+
+
+def warm() -> None:
+    """Build the store if needed and map it (a worker starting)."""
+    build_store()
+    _store()
 
 
 def similarities(glyph: np.ndarray, chars: list[str]) -> np.ndarray:

@@ -28,6 +28,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from transfer.ocr import glyphs
 from transfer.ocr.types import FIELD_PATHS, record_from_flat
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp")
@@ -140,6 +141,9 @@ def extract_files(paths: Iterable[Path], jobs: int = 1) -> Iterator[Outcome]:
     the same cores and every page gets slower.
     """
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    # Before the workers fork, so that they all map one store (and no
+    # page's time includes drawing it).
+    glyphs.build_store()
     names = [str(p) for p in paths]
     if jobs <= 1 or len(names) <= 1:
         yield from map(extract_file, names)
@@ -162,9 +166,10 @@ def _init_worker() -> None:
 
     if not apps.ready:  # spawned, not forked
         django.setup()
-    from transfer.ocr.reading import warm
+    from transfer.ocr import glyphs, reading
 
-    warm()
+    reading.warm()
+    glyphs.warm()
 
 
 def write_outcome(out_dir: Path, outcome: Outcome) -> Path:
@@ -206,6 +211,9 @@ class Command(BaseCommand):
         out_dir = Path(options["out"])
         out_dir.mkdir(parents=True, exist_ok=True)
         quiet = options["quiet"]
+        store, built = glyphs.build_store()  # said here; extract_files would too
+        if built and not quiet:
+            self.stdout.write(f"drew the glyph store once for this machine: {store}")
 
         t0 = time.perf_counter()
         failed = 0
