@@ -97,6 +97,49 @@ def test_it_reads_a_relation_ocr_dropped_on_a_dev_photo() -> None:
     assert record["key_person"]["relation"] == "甥"
 
 
+@pytest.fixture(scope="module")
+def glyph_store() -> None:
+    """The machine's store of every JIS X 0208 character, drawn once (a few
+    seconds) if this machine has none yet: the nearest shapes come from it."""
+    glyphs.build_store()
+    glyphs._store.cache_clear()
+    assert glyphs._store() is not None
+
+
+@needs_fonts
+def test_it_puts_right_two_misread_kanji_side_by_side_by_their_shapes(glyph_store) -> None:
+    # 褥瘡 read as 補癒: neither makes a word with the other, so no
+    # dictionary proposal for one of them alone fits.
+    gray, seg = _printed("褥瘡処置中", "補癒処置中")
+
+    put_in = respell(gray, [seg])
+
+    assert seg.text == "褥瘡処置中"
+    assert [c.ch for c in put_in] == ["褥", "瘡"]
+    assert seg.chars[0].conf == seg.chars[1].conf == RESPELLED
+
+
+@needs_fonts
+def test_it_keeps_two_kanji_side_by_side_the_photo_bears_out(glyph_store) -> None:
+    gray, seg = _printed("補癒処置中", "補癒処置中")
+
+    assert respell(gray, [seg]) == []
+
+    assert seg.text == "補癒処置中"
+
+
+@needs_fonts
+def test_it_leaves_two_misread_kanji_without_a_store(settings, tmp_path) -> None:
+    settings.KAKEHASHI_GLYPH_STORE_DIR = tmp_path  # empty: every shape drawn on demand
+    glyphs._store.cache_clear()
+    try:
+        gray, seg = _printed("褥瘡処置中", "補癒処置中")
+        assert respell(gray, [seg]) == []
+        assert seg.text == "補癒処置中"
+    finally:
+        glyphs._store.cache_clear()
+
+
 def test_a_value_holding_a_respelled_kanji_is_never_green() -> None:
     from transfer.ocr.pipeline import cap_respelled
 

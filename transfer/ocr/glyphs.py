@@ -217,6 +217,26 @@ def similarities(glyph: np.ndarray, chars: list[str]) -> np.ndarray:
     return scores.max(axis=1)
 
 
+def nearest(glyph: np.ndarray, k: int) -> dict[str, float]:
+    """The k kanji of the store whose shapes match the glyph best, with
+    their similarity (empty without a store: drawing all would take seconds)."""
+    store = _store()
+    if store is None:
+        return {}
+    _, rows = store
+    flat = rows.reshape(-1, SIZE * SIZE)  # a view of the mapped file, not a copy
+    sims = (flat @ glyph.ravel()).reshape(rows.shape[0], -1).max(axis=1)
+    sims[~_kanji_rows()] = -2.0
+    top = np.argpartition(-sims, k)[:k]
+    chars = store_chars()
+    return {chars[j]: float(sims[j]) for j in top[np.argsort(-sims[top])]}
+
+
+@cache
+def _kanji_rows() -> np.ndarray:
+    return np.array(["\u4e00" <= ch <= "\u9fff" for ch in store_chars()])
+
+
 def similarity(glyph: np.ndarray, ch: str) -> float:
     return float(similarities(glyph, [ch])[0])
 

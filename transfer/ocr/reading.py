@@ -160,6 +160,11 @@ def word_breaks(text: str) -> tuple[int, int, int]:
     return inside, ends, in_runs
 
 
+def words_from(ch: str) -> Iterable[str]:
+    """The dictionary's words that begin with ch."""
+    return (_kanwa().load(ch) or {}).keys()
+
+
 def is_word(text: str) -> bool:
     """Whether the dictionary lists ``text`` as a word (妹尾, 夫婦)."""
     return bool(text) and text in (_kanwa().load(text[0]) or {})
