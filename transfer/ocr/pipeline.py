@@ -21,8 +21,9 @@ from .image import load_photo
 from .marks import read_marks
 from .normalise import parse_dementia_level, parse_insurance_number, phone_is_whole
 from .preprocess import prepare
+from .reading import reading_like, reads_as
 from .recognise import Char, Segment, inside, run_tesseract, segments_from_data
-from .respell import respell
+from .respell import AHEAD_OF_READ, RESPELLED, glyph_of, respell
 from .roman import count_bars, roman_level
 from .types import FIELD_PATHS, Box, FieldValue, PageResult, Quality, empty_value
 
@@ -60,6 +61,7 @@ def extract_page(data: bytes) -> PageResult:
     _recount_dementia_numeral(page.gray, found)
     _read_boxed_insurance_number(page.gray, segments, found)
     _check_relation_glyph(page.gray, segments, found)
+    respelled += _name_by_its_reading(page.gray, segments, found)
     page_conf = page_confidence(segments)
     judge_legibility(page.quality, page_conf)
     _confirm_by_second_reading(page.gray, found, read_with, layout, page_conf, page.quality)
@@ -340,6 +342,82 @@ def _check_relation_glyph(
     if glued:
         rest = seg.text[1:end].strip()
         found["key_person.name"] = Found(rest, min(name.score, GLYPH_MATCHED), name.box)
+
+
+# A name's kanji put right by the furigana: the character's shape must match
+# at least this well, and clearly better than what OCR read (respell's bars).
+NAME_SHAPE_SIMILAR = 0.6
+NAME_SHAPES = 12  # nearest shapes considered per character
+NAME_SHAPE_AHEAD = 0.05  # over the next name the kana allows
+
+
+def _name_by_its_reading(
+    gray: np.ndarray, segments: list[Segment], found: dict[str, Found]
+) -> list[Char]:
+    """A name in kanji that cannot be read as its furigana (山田和大 beside
+    ヤマダ カズオ): one character, or two, replaced by the nearest shapes in
+    the photo that make the name read as the kana (和夫). Two independent
+    witnesses, the ink and the kana, must agree, and only one name may fit.
+    Returns the characters put in (the value is then never green: a
+    machine's correction is for a person to confirm)."""
+    name, kana = found.get("name"), found.get("name_kana")
+    if name is None or kana is None or name.box is None:
+        return []
+    value, furigana = str(name.value), str(kana.value)
+    if reads_as(value, furigana) or reading_like(value, furigana) is not None:
+        return []
+    at = _find_in_segments(segments, value, name.box)
+    if at is None:
+        return []
+    seg, start, end = at
+    places = [i for i in range(start, end) if seg.chars[i].ch.strip()]
+    options: list[list[tuple[str, float]]] = []  # per place: (character, gain over OCR's)
+    for i in places:
+        char = seg.chars[i]
+        glyph = glyph_of(gray, char)
+        choices = []
+        if glyph is not None:
+            own = glyphs.similarity(glyph, char.ch)
+            for ch, sim in glyphs.nearest(glyph, NAME_SHAPES).items():
+                if ch != char.ch and sim >= NAME_SHAPE_SIMILAR and sim - own >= AHEAD_OF_READ:
+                    choices.append((ch, sim - own))
+        options.append(choices)
+    text = [seg.chars[i].ch for i in places]
+    fits: dict[str, float] = {}
+    for k, choices in enumerate(options):
+        for ch, gain in choices:
+            trial = [*text[:k], ch, *text[k + 1 :]]
+            if reads_as("".join(trial), furigana):
+                fits["".join(trial)] = gain
+    if not fits:
+        for k in range(len(options)):
+            for m in range(k + 1, len(options)):
+                for ch, gain in options[k][:6]:
+                    for ch2, gain2 in options[m][:6]:
+                        trial = list(text)
+                        trial[k], trial[m] = ch, ch2
+                        if reads_as("".join(trial), furigana):
+                            fits["".join(trial)] = gain + gain2
+    ranked = sorted(fits.items(), key=lambda kv: -kv[1])
+    if not ranked or (len(ranked) > 1 and ranked[0][1] - ranked[1][1] < NAME_SHAPE_AHEAD):
+        # None, or several names the kana allows (和夫 and 和央 both read
+        # カズオ) with shapes too alike to choose by.
+        return []
+    new = ranked[0][0]
+    put_in = []
+    out = []
+    j = 0
+    for ch in value:
+        if ch.strip():
+            if ch != new[j]:
+                box = seg.chars[places[j]].box
+                put_in.append(Char(new[j], box, RESPELLED))
+            out.append(new[j])
+            j += 1
+        else:
+            out.append(ch)
+    found["name"] = Found("".join(out), name.score, name.box, name.text)
+    return put_in
 
 
 def _relation_spot(gray: np.ndarray, seg: Segment, start: int, end: int) -> tuple[Box | None, str]:

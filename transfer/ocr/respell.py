@@ -88,7 +88,7 @@ def _respelled(gray: np.ndarray, char: Char, run: str, i: int, beside: set[str])
     keep = [c for c in proposals if c not in neighbours and c not in TOO_PLAIN and _common(c)]
     if not keep:
         return None
-    glyph = _glyph_of(gray, char)
+    glyph = glyph_of(gray, char)
     if glyph is None:
         return None
     others = [n for n in beside if n != char.ch]
@@ -144,7 +144,7 @@ PAIR_SUM = 1.45
 PAIR_AHEAD_OF_NEXT = 0.05
 
 
-def _glyph_of(gray: np.ndarray, char: Char) -> np.ndarray | None:
+def glyph_of(gray: np.ndarray, char: Char) -> np.ndarray | None:
     box = glyphs.refine(gray, char.box)
     if box is None or not _same_place(box, char.box) or box[2] < 0.75 * box[3]:
         return None
@@ -154,7 +154,7 @@ def _glyph_of(gray: np.ndarray, char: Char) -> np.ndarray | None:
 def _respelled_pair(gray: np.ndarray, a: Char, b: Char, run: str, i: int) -> str | None:
     """The dictionary word that the nearest shapes of two neighbouring
     kanji make at run[i:i+2], if it stands clearly out; else None."""
-    ga, gb = _glyph_of(gray, a), _glyph_of(gray, b)
+    ga, gb = glyph_of(gray, a), glyph_of(gray, b)
     if ga is None or gb is None:
         return None
     near_a, near_b = glyphs.nearest(ga, PAIR_NEAREST), glyphs.nearest(gb, PAIR_NEAREST)
