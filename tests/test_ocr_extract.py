@@ -1131,6 +1131,23 @@ def test_it_ends_a_section_at_a_heading_read_with_specks_around_its_mark() -> No
     assert found["key_person.relation"].value == "長男"
 
 
+def test_it_reads_a_heading_whose_brackets_were_read_as_braces() -> None:
+    from transfer.ocr.extract import extract
+
+    # 【キーパーソン】 read as "{キーバーソン}" with the name on its line: the
+    # wish ends before it and the name is the key person's.
+    lines = [
+        _line("【本人・家族の意向】", 0),
+        _line("DNAR:無。救急搬送・入院治療を希望。", 1),
+        _line("{キーバーソン}横山 恵子 様", 2),
+    ]
+
+    found = extract(lines)
+
+    assert found["advance_directive"].value == "救急搬送・入院治療を希望"
+    assert found["key_person.name"].value.replace(" ", "") == "横山恵子"
+
+
 def test_it_leaves_a_heading_two_sections_are_as_close_to() -> None:
     from transfer.ocr.extract import find_labels
 

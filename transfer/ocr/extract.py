@@ -112,8 +112,8 @@ LABELS: dict[str, tuple[str, ...]] = {
 # Group headings printed above or beside blocks of a form: never values.
 HEADINGS = ("基本情報", "医療情報", "介護情報", "連絡先", "緊急連絡先", "生活情報", "本人情報")
 
-SECTION_OPEN = "■□◆◇●○【<＜〈《[［"
-SECTION_CLOSE = "】>＞〉》]］"
+SECTION_OPEN = "■□◆◇●○【<＜〈《[［{｛"
+SECTION_CLOSE = "】>＞〉》]］}｝"
 
 
 def squash(text: str) -> str:
