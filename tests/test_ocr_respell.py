@@ -184,3 +184,32 @@ def test_it_leaves_a_name_no_shape_makes_read_as_its_furigana(glyph_store) -> No
 
     assert _name_by_its_reading(gray, [seg], found) == []
     assert found["name"].value == "山田和大"
+
+
+@needs_fonts
+@pytest.mark.parametrize(
+    ("printed", "read", "patient", "key"),
+    [
+        # The key person's 植 misread as 徒: the patient's reading of the
+        # shared family name, and the ink, put it right.
+        ("植田文子 植田和夫", "植田文子 徒田和夫", "植田文子", "植田和夫"),
+        # Two family names one character apart: each ink is its own.
+        ("藤井清子 石井健一", "藤井清子 石井健一", "藤井清子", "石井健一"),
+    ],
+)
+def test_it_puts_right_a_family_name_by_the_other_reading_of_it(
+    printed: str, read: str, patient: str, key: str
+) -> None:
+    from transfer.ocr.extract import Found
+    from transfer.ocr.pipeline import _family_names_agree
+
+    gray, seg = _printed(printed, read)
+    found = {
+        "name": Found(read.split()[0], 0.7, seg.box),
+        "key_person.name": Found(read.split()[1], 0.7, seg.box),
+    }
+
+    put_in = _family_names_agree(gray, [seg], found)
+
+    assert (found["name"].value, found["key_person.name"].value) == (patient, key)
+    assert len(put_in) == (read != printed)

@@ -62,6 +62,7 @@ def extract_page(data: bytes) -> PageResult:
     _read_boxed_insurance_number(page.gray, segments, found)
     _check_relation_glyph(page.gray, segments, found)
     respelled += _name_by_its_reading(page.gray, segments, found)
+    respelled += _family_names_agree(page.gray, segments, found)
     page_conf = page_confidence(segments)
     judge_legibility(page.quality, page_conf)
     _confirm_by_second_reading(page.gray, found, read_with, layout, page_conf, page.quality)
@@ -418,6 +419,53 @@ def _name_by_its_reading(
             out.append(ch)
     found["name"] = Found("".join(out), name.score, name.box, name.text)
     return put_in
+
+
+def _family_names_agree(
+    gray: np.ndarray, segments: list[Segment], found: dict[str, Found]
+) -> list[Char]:
+    """The patient and the key person mostly share a family name, read
+    twice on the page. Where the two readings' first two kanji differ in
+    one character only (植田 / 徒田, 横山 / 機山), the ink of that character
+    in each name decides: the name whose ink matches the other's character
+    clearly better than its own reading (respell's bars) takes it. Two
+    different family names (藤井 / 石井) are each like their own ink and
+    stay. Returns the characters put in (never green)."""
+    patient, key = found.get("name"), found.get("key_person.name")
+    if patient is None or key is None or patient.box is None or key.box is None:
+        return []
+    a, b = str(patient.value).replace(" ", ""), str(key.value).replace(" ", "")
+    if len(a) < 3 or len(b) < 3 or a == b:
+        return []
+    head = [j for j in range(2) if a[j] != b[j]]
+    if len(head) != 1 or not all(KANJI.match(c) for c in a[:2] + b[:2]):
+        return []
+    j = head[0]
+    put_in: list[Char] = []
+    for path, own, other in (("name", patient, b), ("key_person.name", key, a)):
+        at = _find_in_segments(segments, str(own.value), own.box) if own.box else None
+        if at is None:
+            continue
+        seg, start, _ = at
+        places = [i for i in range(start, len(seg.chars)) if seg.chars[i].ch.strip()]
+        char = seg.chars[places[j]]
+        glyph = glyph_of(gray, char)
+        if glyph is None:
+            continue
+        mine, theirs = glyphs.similarities(glyph, [char.ch, other[j]]).tolist()
+        if theirs >= NAME_SHAPE_SIMILAR and theirs - mine >= AHEAD_OF_READ:
+            put_in.append(Char(other[j], char.box, RESPELLED))
+            value = str(own.value)
+            k = [i for i, c in enumerate(value) if c.strip()][j]
+            found[path] = Found(value[:k] + other[j] + value[k + 1 :], own.score, own.box, own.text)
+    if len(put_in) > 1:
+        # Each name's ink looks like the other's character: no telling which.
+        found["name"], found["key_person.name"] = patient, key
+        return []
+    return put_in
+
+
+KANJI = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _relation_spot(gray: np.ndarray, seg: Segment, start: int, end: int) -> tuple[Box | None, str]:
