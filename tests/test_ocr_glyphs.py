@@ -146,7 +146,7 @@ def test_it_leaves_a_name_with_no_relation_beside_it(printed: str, start: int, n
 
 # The glyph store: candidates drawn once per machine, mapped by every process.
 
-SAMPLE = ("甥", "姪", "癌", "嚥", "あ", "ア", "１")
+SAMPLE = ("甥", "姪", "癌", "嚥", "瘡", "あ", "ア", "１")
 
 
 @pytest.fixture
@@ -156,8 +156,10 @@ def store_dir(tmp_path, settings, monkeypatch):
     settings.KAKEHASHI_GLYPH_STORE_DIR = tmp_path / "glyphs"
     monkeypatch.setattr(glyphs, "store_chars", lambda: SAMPLE)
     glyphs._store.cache_clear()
+    glyphs._screen.cache_clear()
     yield settings.KAKEHASHI_GLYPH_STORE_DIR
     glyphs._store.cache_clear()
+    glyphs._screen.cache_clear()
 
 
 def test_it_draws_the_store_once_and_reads_the_same_shapes(store_dir) -> None:
@@ -208,3 +210,14 @@ def test_it_lists_the_whole_of_jis_x_0208() -> None:
     assert len(chars) == len(set(chars)) == 6879
     assert {"甥", "姪", "癌", "嚥", "ア", "ぁ", "１"} <= set(chars)
     assert "鷗" not in chars
+
+
+def test_it_finds_a_characters_nearest_shapes_in_the_store(store_dir) -> None:
+    glyphs.build_store()
+    glyph = glyphs.templates("瘡")[1].reshape(glyphs.SIZE, glyphs.SIZE)  # the mincho's
+
+    near = glyphs.nearest(glyph, 3)
+
+    assert next(iter(near)) == "瘡" and near["瘡"] == pytest.approx(1.0, abs=1e-4)
+    assert len(near) == 3 and set(near) <= {"甥", "姪", "癌", "嚥", "瘡"}  # kanji only
+    assert list(near.values()) == sorted(near.values(), reverse=True)

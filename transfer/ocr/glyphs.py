@@ -200,13 +200,14 @@ def _build(path: Path) -> bool:
             "glyph store: %d characters drawn in %.1f s", len(chars), time.perf_counter() - t0
         )
     _store.cache_clear()
+    _screen.cache_clear()
     return True
 
 
 def warm() -> None:
     """Build the store if needed and map it (a worker starting)."""
     build_store()
-    _store()
+    _screen()
 
 
 def similarities(glyph: np.ndarray, chars: list[str]) -> np.ndarray:
@@ -219,22 +220,48 @@ def similarities(glyph: np.ndarray, chars: list[str]) -> np.ndarray:
 
 def nearest(glyph: np.ndarray, k: int) -> dict[str, float]:
     """The k kanji of the store whose shapes match the glyph best, with
-    their similarity (empty without a store: drawing all would take seconds)."""
+    their similarity (empty without a store: drawing all would take seconds).
+
+    Screened at half resolution first: comparing with every kanji at full
+    size read the whole 56 MB store per character, and two workers doing
+    that at once slowed each other's pages by a tenth. The SCREEN best at
+    16x16 are then compared at full size."""
     store = _store()
-    if store is None:
+    screen = _screen()
+    if store is None or screen is None:
         return {}
     _, rows = store
-    flat = rows.reshape(-1, SIZE * SIZE)  # a view of the mapped file, not a copy
-    sims = (flat @ glyph.ravel()).reshape(rows.shape[0], -1).max(axis=1)
-    sims[~_kanji_rows()] = -2.0
-    top = np.argpartition(-sims, k)[:k]
+    at, small = screen
+    fonts = rows.shape[1]
+    coarse = (small @ _pooled(glyph)).reshape(len(at), fonts).max(axis=1)
+    picked = np.sort(at if len(at) <= SCREEN else at[np.argpartition(-coarse, SCREEN)[:SCREEN]])
+    sims = (rows[picked] @ glyph.ravel()).max(axis=1)
     chars = store_chars()
-    return {chars[j]: float(sims[j]) for j in top[np.argsort(-sims[top])]}
+    return {chars[picked[j]]: float(sims[j]) for j in np.argsort(-sims)[:k]}
+
+
+SCREEN = 96  # kanji kept by the half-resolution screen
+
+
+def _pooled(glyph: np.ndarray) -> np.ndarray:
+    """A normalised glyph (or rows of them) at half resolution, normalised again."""
+    g = np.asarray(glyph, np.float32).reshape(-1, SIZE // 2, 2, SIZE // 2, 2).mean(axis=(2, 4))
+    g = g.reshape(g.shape[0], -1)
+    g -= g.mean(axis=1, keepdims=True)
+    g /= np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-6)
+    return g.squeeze(0) if g.shape[0] == 1 else g
 
 
 @cache
-def _kanji_rows() -> np.ndarray:
-    return np.array(["\u4e00" <= ch <= "\u9fff" for ch in store_chars()])
+def _screen() -> tuple[np.ndarray, np.ndarray] | None:
+    """The store's kanji (their rows) and their shapes at half resolution,
+    one row per kanji and font (about 13 MB, in memory)."""
+    store = _store()
+    if store is None:
+        return None
+    _, rows = store
+    at = np.flatnonzero([("\u4e00" <= ch <= "\u9fff") for ch in store_chars()])
+    return at, _pooled(np.asarray(rows[at]).reshape(-1, SIZE * SIZE))
 
 
 def similarity(glyph: np.ndarray, ch: str) -> float:
