@@ -166,6 +166,10 @@ def test_it_reads_a_strength_whose_g_was_read_as_s_or_e(line: str, name: str, do
         # μ read as a Latin letter (fonts other than ours).
         ("レボチロキシンNa錠50Hg 1錠 分1 朝食後", "レボチロキシンNa錠50μg", "1錠 分1 朝食後"),
         ("チラーヂンS錠50zg 1錠 分1 朝食後", "チラーヂンS錠50μg", "1錠 分1 朝食後"),
+        # OD read with a zero, seen only once the misread form is 錠 again,
+        # or with two zeros.
+        ("ランソプラゾール0D 鉄15mg 1錠分1朝食後", "ランソプラゾールOD錠15mg", "1錠分1朝食後"),
+        ("ドネペジル塩酸塩00錠5mg 1錠 分1 朝食後", "ドネペジル塩酸塩OD錠5mg", "1錠 分1 朝食後"),
         # Units per dose belong to the dose, even without a gap before them.
         ("ランタス注ソロスター8単位 朝 皮下注", "ランタス注ソロスター", "8単位 朝 皮下注"),
     ],
@@ -188,6 +192,7 @@ def test_it_repairs_the_usual_misreads_of_a_prescription_line(
         "アムロジピン錠5mg 1錠 分1 朝食後",
         "ツロブテロールテープ2mg 1枚 1日1回 貼付",
         "ムコスタ錠100mg 3錠 分3 毎食後",
+        "ランソプラゾールOD錠15mg 1錠 分1 朝食後",
     ],
 )
 def test_it_leaves_a_well_read_prescription_line_alone(line: str) -> None:

@@ -1131,8 +1131,10 @@ def _fix_drug_name(name: str) -> str:
     """Misreads inside a drug's name that its form makes certain."""
     name = re.sub(rf"[{SALT_MISREAD}](?=酸)", "塩", name)
     name = re.sub(rf"(?<=酸)[{SALT_MISREAD}]", "塩", name)
-    # OD (orally disintegrating) read with a zero: "ランソプラゾール0D錠".
-    name = re.sub(r"(?<![\d.])0D(?=錠)", "OD", name)
+    # OD (orally disintegrating) read with a zero or two: "ランソプラゾール0D錠",
+    # "塩酸塩00錠". No number stands right before 錠 in a drug's name (its
+    # strength follows the form), so these are letters.
+    name = re.sub(r"(?<![\d.])[0O](?:D|0)(?=錠)", "OD", name)
     # A speck read as a letter between the form and the strength: "錠g20mg".
     return re.sub(r"(?<=錠)[A-Za-z](?=\d)", "", name)
 
@@ -1162,8 +1164,9 @@ def parse_medications(v: Value) -> tuple[list[dict[str, str]], float]:
         # μ read as a Latin letter less like it ("50Hg", "50zg"): likely, not
         # certain (mmHg follows an m, not a digit).
         name = re.sub(r"(?<=\d)[Hhzsy]g(?![a-zA-Z])", "μg", name)
-        name = _fix_drug_name(name)
+        # The form first: "0D鉄15mg" shows its OD only once 鉄 is 錠.
         name = MED_FORM_MISREAD.sub(lambda f: f[1] if f[1] in MED_FORMS else "錠", name)
+        name = _fix_drug_name(name)
         name, lost_mu = re.subn(r"(?<=錠|ル)(\d+(?:\.\d+)?)\s*[&$^*]?g$", r"\1μg", name)
         dose = re.sub(r"\s+", " ", dose).strip()
         dose, count_fixed = DOSE_COUNT_MISREAD.subn(r"\1錠", dose)
