@@ -153,37 +153,31 @@ def test_a_value_holding_a_respelled_kanji_is_never_green() -> None:
 
 
 @needs_fonts
-def test_it_puts_right_a_name_by_its_furigana_and_its_shape(glyph_store) -> None:
-    from transfer.ocr.extract import Found
-    from transfer.ocr.pipeline import _name_by_its_reading
-
-    # 和夫 read as 和大 beside the kana カズオ: 夫 is the nearest shape that
-    # makes the name read as its kana (和央 does too, but looks less alike).
-    gray, seg = _printed("山田和夫", "山田和大")
-    found = {
-        "name": Found("山田和大", 0.7, seg.box),
-        "name_kana": Found("ヤマダ カズオ", 0.9, (0, 0, 10, 10)),
-    }
-
-    put_in = _name_by_its_reading(gray, [seg], found)
-
-    assert found["name"].value == "山田和夫"
-    assert [c.ch for c in put_in] == ["夫"]  # so the value is capped below green
-
-
-@needs_fonts
-def test_it_leaves_a_name_no_shape_makes_read_as_its_furigana(glyph_store) -> None:
+@pytest.mark.parametrize(
+    ("kana", "name", "put_in"),
+    [
+        # 和夫 read as 和大 beside the kana カズオ: 夫 is the nearest shape that
+        # makes the name read as its kana (和央 does too, but looks less
+        # alike). The character put in caps the value below green.
+        ("ヤマダ カズオ", "山田和夫", ["夫"]),
+        # No shape near the ink makes the name read タロウ: left as read.
+        ("ヤマダ タロウ", "山田和大", []),
+    ],
+)
+def test_it_puts_right_a_name_by_its_furigana_and_its_shape(
+    glyph_store, kana: str, name: str, put_in: list[str]
+) -> None:
     from transfer.ocr.extract import Found
     from transfer.ocr.pipeline import _name_by_its_reading
 
     gray, seg = _printed("山田和夫", "山田和大")
     found = {
         "name": Found("山田和大", 0.7, seg.box),
-        "name_kana": Found("ヤマダ タロウ", 0.9, (0, 0, 10, 10)),
+        "name_kana": Found(kana, 0.9, (0, 0, 10, 10)),
     }
 
-    assert _name_by_its_reading(gray, [seg], found) == []
-    assert found["name"].value == "山田和大"
+    assert [c.ch for c in _name_by_its_reading(gray, [seg], found)] == put_in
+    assert found["name"].value == name
 
 
 @needs_fonts
