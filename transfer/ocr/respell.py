@@ -11,6 +11,12 @@ clearly better than the OCR reading's own shape does, and clearly better
 than the next proposal. A value holding a replaced character is never
 shown as certain (the pipeline caps it below green): the machine's own
 correction is for a person to confirm.
+
+Where two kanji side by side are both misread (褥瘡 as 補癒), neither makes
+a word with the other and the dictionary proposes nothing for one alone.
+Then the shapes decide first: the nearest shapes of each character among
+all kanji (the glyph store) are joined through the dictionary, under the
+same kind of bars.
 """
 
 from __future__ import annotations
@@ -145,6 +151,9 @@ PAIR_AHEAD_OF_NEXT = 0.05
 
 
 def glyph_of(gray: np.ndarray, char: Char) -> np.ndarray | None:
+    """The ink of the character OCR boxed, normalised for comparing shapes;
+    None when what is found there lies elsewhere or is part of a character
+    (a kanji's ink is about square)."""
     box = glyphs.refine(gray, char.box)
     if box is None or not _same_place(box, char.box) or box[2] < 0.75 * box[3]:
         return None
