@@ -6,6 +6,7 @@ import logging
 import re
 import statistics
 import time
+from itertools import combinations, product
 
 import numpy as np
 from django.conf import settings
@@ -350,6 +351,7 @@ def _check_relation_glyph(
 NAME_SHAPE_SIMILAR = 0.6
 NAME_SHAPES = 12  # nearest shapes considered per character
 NAME_SHAPE_AHEAD = 0.05  # over the next name the kana allows
+KANJI = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _name_by_its_reading(
@@ -391,14 +393,12 @@ def _name_by_its_reading(
             if reads_as("".join(trial), furigana):
                 fits["".join(trial)] = gain
     if not fits:
-        for k in range(len(options)):
-            for m in range(k + 1, len(options)):
-                for ch, gain in options[k][:6]:
-                    for ch2, gain2 in options[m][:6]:
-                        trial = list(text)
-                        trial[k], trial[m] = ch, ch2
-                        if reads_as("".join(trial), furigana):
-                            fits["".join(trial)] = gain + gain2
+        for k, m in combinations(range(len(options)), 2):
+            for (ch, gain), (ch2, gain2) in product(options[k][:6], options[m][:6]):
+                trial = list(text)
+                trial[k], trial[m] = ch, ch2
+                if reads_as("".join(trial), furigana):
+                    fits["".join(trial)] = gain + gain2
     ranked = sorted(fits.items(), key=lambda kv: -kv[1])
     if not ranked or (len(ranked) > 1 and ranked[0][1] - ranked[1][1] < NAME_SHAPE_AHEAD):
         # None, or several names the kana allows (和夫 and 和央 both read
@@ -463,9 +463,6 @@ def _family_names_agree(
         found["name"], found["key_person.name"] = patient, key
         return []
     return put_in
-
-
-KANJI = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _relation_spot(gray: np.ndarray, seg: Segment, start: int, end: int) -> tuple[Box | None, str]:

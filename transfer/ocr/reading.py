@@ -42,12 +42,17 @@ def _plain(text: str) -> str:
     return _katakana("".join(ch for ch in s if not ch.isspace()))
 
 
+def _table(ch: str) -> dict[str, Any]:
+    """The dictionary's words that begin with ch, with their entries."""
+    return _kanwa().load(ch) or {}
+
+
 def _words_at(text: str, i: int) -> list[tuple[str, Any]]:
     """(word, its dictionary entries) for every dictionary word at text[i:].
 
     Looked up by prefix: the table of a first character can hold thousands
     of words, the text at i only a few prefixes."""
-    table = _kanwa().load(text[i]) or {}
+    table = _table(text[i])
     return [
         (text[i:j], table[text[i:j]]) for j in range(i + 1, len(text) + 1) if text[i:j] in table
     ]
@@ -162,12 +167,12 @@ def word_breaks(text: str) -> tuple[int, int, int]:
 
 def words_from(ch: str) -> Iterable[str]:
     """The dictionary's words that begin with ch."""
-    return (_kanwa().load(ch) or {}).keys()
+    return _table(ch).keys()
 
 
 def is_word(text: str) -> bool:
     """Whether the dictionary lists ``text`` as a word (妹尾, 夫婦)."""
-    return bool(text) and text in (_kanwa().load(text[0]) or {})
+    return bool(text) and text in _table(text[0])
 
 
 @cache
@@ -206,8 +211,7 @@ def substitutes(run: str, i: int) -> dict[str, int]:
     out: dict[str, int] = {}
     for start in range(max(0, i - 4), i + 1):
         if start < i:
-            table = _kanwa().load(run[start]) or {}
-            words: Iterable[str] = (w for w in table if w.startswith(run[start:i]))
+            words: Iterable[str] = (w for w in _table(run[start]) if w.startswith(run[start:i]))
         elif i + 1 < len(run):
             words = _by_second().get(run[i + 1], ())
         else:

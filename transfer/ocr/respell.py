@@ -175,23 +175,23 @@ def _respelled_pair(gray: np.ndarray, a: Char, b: Char, run: str, i: int) -> str
     # own reading; and no word of one character twice (一一, 生生).
     around = {run[i - 1] if i > 0 else "", a.ch, b.ch, run[i + 2] if i + 2 < len(run) else ""}
     scored: dict[str, float] = {}
-    for x, sx in near_a.items():
-        if not _common(x) or x in around:
-            continue
-        # Words that hold the pair at i: starting up to three characters
-        # before it, with those characters as read, and after it the run's.
-        for start in range(max(0, i - 3), i + 1):
-            k = i - start
-            table = reading.words_from(run[start] if k else x)
-            for word in table:
-                if len(word) < k + 2 or word[:k] != run[start:i] or word[k] != x:
+    firsts = [x for x in near_a if _common(x) and x not in around]
+    # Words that hold the pair at i: starting up to three characters before
+    # it, with those characters as read, and after it the run's. A word
+    # starting at i is looked up by each candidate for a; one starting
+    # before i by the run's character there, once.
+    for start in range(max(0, i - 3), i + 1):
+        k = i - start
+        for first in firsts if k == 0 else [run[start]]:
+            for word in reading.words_from(first):
+                if len(word) < k + 2 or word[:k] != run[start:i]:
                     continue
-                y = word[k + 1]
-                if y not in near_b or y in around or y == x or not _common(y):
+                x, y = word[k], word[k + 1]
+                if x not in firsts or y not in near_b or y in around or y == x or not _common(y):
                     continue
                 if start + len(word) > len(run) or word[k + 2 :] != run[i + 2 : start + len(word)]:
                     continue
-                scored[x + y] = sx + near_b[y]
+                scored[x + y] = near_a[x] + near_b[y]
     if not scored:
         return None
     ranked = sorted(scored.items(), key=lambda kv: -kv[1])
