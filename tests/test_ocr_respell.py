@@ -14,7 +14,7 @@ from transfer.ocr import glyphs
 from transfer.ocr.pipeline import extract_page
 from transfer.ocr.reading import substitutes, uncovered
 from transfer.ocr.recognise import Char, Segment
-from transfer.ocr.respell import RESPELLED, respell
+from transfer.ocr.respell import RESPELLED, respell, restore_dropped
 
 SIZE = 30
 PITCH = 34
@@ -207,3 +207,50 @@ def test_it_puts_right_a_family_name_by_the_other_reading_of_it(
 
     assert (found["name"].value, found["key_person.name"].value) == (patient, key)
     assert len(put_in) == (read != printed)
+
+
+def _dropped(text: str) -> tuple[np.ndarray, Segment]:
+    """text printed in a table cell, read by OCR without its first character."""
+    gray, seg = _printed(text, text)
+    return gray, Segment(seg.chars[1:], 0, cell=3)
+
+
+@needs_fonts
+def test_it_puts_back_a_first_character_ocr_dropped_at_a_cells_edge(glyph_store) -> None:
+    # 嘔吐3回 read as 吐3回: the dictionary proposes what makes a word with
+    # 吐, the ink left of it decides.
+    gray, seg = _dropped("嘔吐3回、腹痛")
+
+    put_in = restore_dropped(gray, np.zeros_like(gray), [seg])
+
+    assert seg.text == "嘔吐3回、腹痛"
+    assert [c.ch for c in put_in] == ["嘔"]
+    assert put_in[0].conf == RESPELLED  # the machine's own reading: never green
+
+
+@needs_fonts
+def test_it_puts_back_nothing_across_a_ruled_line(glyph_store) -> None:
+    # The ink left of the value is in the cell beyond the rule (a label's).
+    gray, seg = _dropped("嘔吐3回、腹痛")
+    lines = np.zeros_like(gray)
+    lines[:, 40 + PITCH - 1] = 255
+
+    assert restore_dropped(gray, lines, [seg]) == []
+    assert seg.text == "吐3回、腹痛"
+
+
+@needs_fonts
+def test_it_puts_back_nothing_when_the_ink_makes_no_word(glyph_store) -> None:
+    # 猫 before 吐 is no word the dictionary knows, and no proposal (嘔, 呑)
+    # looks like that ink.
+    gray, seg = _dropped("猫吐3回、腹痛")
+
+    assert restore_dropped(gray, np.zeros_like(gray), [seg]) == []
+
+
+@needs_fonts
+def test_it_puts_back_nothing_outside_a_table(glyph_store) -> None:
+    gray, seg = _dropped("嘔吐3回、腹痛")
+    seg.cell = None  # a line of a letter: the ink left may be its label
+
+    assert restore_dropped(gray, np.zeros_like(gray), [seg]) == []

@@ -24,7 +24,7 @@ from .normalise import parse_dementia_level, parse_insurance_number, phone_is_wh
 from .preprocess import prepare
 from .reading import reading_like, reads_as
 from .recognise import Char, Segment, inside, run_tesseract, segments_from_data
-from .respell import AHEAD_OF_READ, RESPELLED, glyph_of, respell
+from .respell import AHEAD_OF_READ, RESPELLED, glyph_of, respell, restore_dropped
 from .roman import count_bars, roman_level
 from .types import FIELD_PATHS, Box, FieldValue, PageResult, Quality, empty_value
 
@@ -58,6 +58,7 @@ def extract_page(data: bytes) -> PageResult:
         # handwriting is read far less reliably than print.
         layout = "form"
     respelled = respell(page.gray, segments)
+    respelled += restore_dropped(page.gray, page.lines, segments)
     found = extract(segments, marks=marks)
     _recount_dementia_numeral(page.gray, found)
     _read_boxed_insurance_number(page.gray, segments, found)

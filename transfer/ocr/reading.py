@@ -175,6 +175,11 @@ def is_word(text: str) -> bool:
     return bool(text) and text in _table(text[0])
 
 
+def by_second(ch: str) -> tuple[str, ...]:
+    """The dictionary's words of two to five characters whose second is ch."""
+    return _by_second().get(ch, ())
+
+
 @cache
 def _by_second() -> dict[str, tuple[str, ...]]:
     """Words of two to five characters by their second character: the

@@ -223,3 +223,94 @@ def _common(ch: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+# A first character OCR dropped at a cell's left edge (嘔 of 嘔吐3回, 延 of
+# 延命処置): its ink must match the dictionary's proposal at least this well
+# and be among the nearest shapes of all kanji.
+DROPPED_SIMILAR = 0.65
+DROPPED_NEAREST = 12
+
+
+def restore_dropped(gray: np.ndarray, lines: np.ndarray, segments: list[Segment]) -> list[Char]:
+    """Put back the first character of a table cell that OCR left out.
+
+    Tesseract, reading a column of cells stacked into one image, sometimes
+    drops a cell's first character: its box then starts at the second, and
+    the ink of the first lies just left of it, inside the cell. The
+    dictionary proposes the characters that make a word with what follows
+    (吐 → 嘔吐, 命 → 延命), and the ink decides among them, under the bars
+    above. Returns the characters put in (never green)."""
+    if not glyphs.available():
+        return []
+    first_of_cell: dict[int, Segment] = {}
+    for seg in segments:
+        if seg.cell is None or not seg.text.strip():
+            continue
+        held = first_of_cell.get(seg.cell)
+        if held is None or (seg.box[1], seg.box[0]) < (held.box[1], held.box[0]):
+            first_of_cell[seg.cell] = seg
+    put_in: list[Char] = []
+    for seg in first_of_cell.values():
+        if len(seg.text) != len(seg.chars):
+            continue
+        start = next(i for i, c in enumerate(seg.chars) if c.ch.strip())
+        text = "".join(c.ch for c in seg.chars[start:] if c.ch.strip())
+        if not "\u4e00" <= text[:1] <= "\u9fff":
+            continue
+        ch = _dropped_first(gray, lines, seg.chars[start : start + 4], text)
+        if ch is None:
+            continue
+        char = Char(ch[0], ch[1], RESPELLED)
+        seg.chars.insert(start, char)
+        seg.text = "".join(c.ch for c in seg.chars)
+        put_in.append(char)
+    return put_in
+
+
+def _dropped_first(
+    gray: np.ndarray, lines: np.ndarray, chars: list[Char], text: str
+) -> tuple[str, Box] | None:
+    boxes = [c.box for c in chars if c.ch.strip()]
+    # Where the first character's ink starts: its box, cut evenly from its
+    # word's, can start inside it (吐's box half a stroke right of its 口).
+    first = glyphs.refine(gray, boxes[0])
+    if first is not None and _same_place(first, boxes[0]):
+        boxes[0] = first
+    box = glyphs.glyph_left_of(gray, boxes)
+    if box is None:
+        return None
+    x, y, w, h = box
+    if x + w > chars[0].box[0] + h // 4:
+        # Ink inside OCR's own box for the text: a character it read, with
+        # the text's boxes (cut evenly from a too-wide word) off.
+        return None
+    # A ruled line between the ink and the text: the ink is the label
+    # cell's, not a character of this one.
+    between = lines[y : y + h, x + w : chars[0].box[0]]
+    if between.size and (between > 0).any(axis=0).any():
+        return None
+    proposals = {
+        word[0]
+        for word in reading.by_second(text[0])
+        if text.startswith(word[1:]) and _common(word[0]) and word[0] not in TOO_PLAIN
+    }
+    if not proposals:
+        return None
+    glyph = glyphs.photo_glyph(gray, box)
+    if glyph is None:
+        return None
+    near = glyphs.nearest(glyph, DROPPED_NEAREST)
+    # Not the first character's own ink found again (its box was off):
+    # then the ink looks like that character, and a proposal that repeats
+    # it (時時に, 田山田) would double it.
+    keep = sorted(proposals - set(text[:2]))
+    if not keep:
+        return None
+    own = glyphs.similarity(glyph, text[0])
+    scored = sorted(zip(glyphs.similarities(glyph, keep).tolist(), keep, strict=True), reverse=True)
+    best, ch = scored[0]
+    second = max(scored[1][0] if len(scored) > 1 else -1.0, own)
+    if best >= DROPPED_SIMILAR and best - second >= AHEAD_OF_NEXT and ch in near:
+        return ch, box
+    return None
