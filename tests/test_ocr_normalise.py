@@ -317,6 +317,9 @@ def test_it_parses_times(raw: str, expected: tuple[int, int]) -> None:
         ("14;30", (14, 30)),
         ("14.30", (14, 30)),
         ("l4:3O", (14, 30)),
+        # 午前 or 午後 with its second kanji misread: 5:00 or 17:00.
+        ("午入5時", (5, 0)),
+        ("2025年11月27日午入 5時30分", (5, 30)),
     ],
 )
 def test_it_doubts_ambiguous_or_repaired_times(raw: str, expected: tuple[int, int]) -> None:

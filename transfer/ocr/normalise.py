@@ -460,6 +460,11 @@ _RE_TIME = re.compile(
 )
 
 
+# 午 and one character other than 前/後 just before the hour.
+_MISREAD_MERIDIEM = re.compile(r"午[^前後\s\d]\s*$")
+_UNSURE_MERIDIEM = 0.3
+
+
 def parse_time(s: str) -> Parsed[tuple[int, int]]:
     """A clock time as ``(hour, minute)`` on the 24-hour clock.
 
@@ -488,6 +493,10 @@ def parse_time(s: str) -> Parsed[tuple[int, int]]:
     if minute > 59:
         return NOTHING
     meridiem = (prefix or suffix or "").upper().replace(".", "")
+    if not meridiem and _MISREAD_MERIDIEM.search(text[: m.start(2)]):
+        # 午入5時: 午前 or 午後 with its second kanji misread. The hour is
+        # read, but whether it is 5:00 or 17:00 is not.
+        p = min(p, _UNSURE_MERIDIEM)
     if meridiem in ("午前", "AM"):
         if hour == 12:
             hour, p = 0, min(p, 0.5)
