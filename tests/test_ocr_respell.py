@@ -14,7 +14,7 @@ from transfer.ocr import glyphs
 from transfer.ocr.pipeline import extract_page
 from transfer.ocr.reading import substitutes, uncovered
 from transfer.ocr.recognise import Char, Segment
-from transfer.ocr.respell import RESPELLED, respell, restore_dropped
+from transfer.ocr.respell import RESPELLED, meridiem_by_shape, respell, restore_dropped
 
 SIZE = 30
 PITCH = 34
@@ -254,3 +254,23 @@ def test_it_puts_back_nothing_outside_a_table(glyph_store) -> None:
     seg.cell = None  # a line of a letter: the ink left may be its label
 
     assert restore_dropped(gray, np.zeros_like(gray), [seg]) == []
+
+
+@needs_fonts
+def test_it_puts_right_a_misread_afternoon_by_its_ink() -> None:
+    # 午後5時 read as 午入5時: 5:00 or 17:00 is the ink's to say.
+    gray, seg = _printed("午後5時", "午入5時")
+
+    put_in = meridiem_by_shape(gray, [seg])
+
+    assert seg.text == "午後5時"
+    assert [c.ch for c in put_in] == ["後"]
+    assert put_in[0].conf == RESPELLED
+
+
+@needs_fonts
+def test_it_leaves_a_meridiem_whose_ink_is_neither() -> None:
+    gray, seg = _printed("午入5時", "午入5時")
+
+    assert meridiem_by_shape(gray, [seg]) == []
+    assert seg.text == "午入5時"

@@ -24,7 +24,14 @@ from .normalise import parse_dementia_level, parse_insurance_number, phone_is_wh
 from .preprocess import prepare
 from .reading import reading_like, reads_as
 from .recognise import Char, Segment, inside, run_tesseract, segments_from_data
-from .respell import AHEAD_OF_READ, RESPELLED, glyph_of, respell, restore_dropped
+from .respell import (
+    AHEAD_OF_READ,
+    RESPELLED,
+    glyph_of,
+    meridiem_by_shape,
+    respell,
+    restore_dropped,
+)
 from .roman import count_bars, roman_level
 from .types import FIELD_PATHS, Box, FieldValue, PageResult, Quality, empty_value
 
@@ -59,6 +66,7 @@ def extract_page(data: bytes) -> PageResult:
         layout = "form"
     respelled = respell(page.gray, segments)
     respelled += restore_dropped(page.gray, page.lines, segments)
+    respelled += meridiem_by_shape(page.gray, segments)
     found = extract(segments, marks=marks)
     _recount_dementia_numeral(page.gray, found)
     _read_boxed_insurance_number(page.gray, segments, found)
@@ -86,7 +94,10 @@ def extract_page(data: bytes) -> PageResult:
         else:
             confidence = cap_small_kana(f.value, confidence)
             confidence = cap_implausible(path, f.value, confidence)
-            confidence = cap_respelled(f.value, f.box, respelled, confidence)
+            # A time's 午前/午後 put right by shape decided its hour, though
+            # the character is not in the ISO value: look in what was read.
+            held = f"{f.value}{f.text}" if path == "onset_time" else f.value
+            confidence = cap_respelled(held, f.box, respelled, confidence)
             box = _clip(page.to_photo_box(f.box), w, h) if f.box else None
             fields[path] = FieldValue(f.value, confidence, box)
     text = "\n".join(s.text for s in segments)

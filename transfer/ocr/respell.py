@@ -21,6 +21,8 @@ same kind of bars.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from . import glyphs, reading
@@ -314,3 +316,34 @@ def _dropped_first(
     if best >= DROPPED_SIMILAR and best - second >= AHEAD_OF_NEXT and ch in near:
         return ch, box
     return None
+
+
+# 午前 / 午後 before an hour, its second kanji misread (午入5時): the ink
+# decides between the two, which look nothing alike.
+_MERIDIEM = re.compile(r"午([^前後\s\d])\s*\d{1,2}\s*時")
+MERIDIEM_SIMILAR = 0.5
+
+
+def meridiem_by_shape(gray: np.ndarray, segments: list[Segment]) -> list[Char]:
+    """Put right the 前 or 後 of 午前/午後 that OCR misread, by its ink.
+    Returns the characters put in (never green)."""
+    if not glyphs.available():
+        return []
+    put_in: list[Char] = []
+    for seg in segments:
+        if len(seg.text) != len(seg.chars):
+            continue
+        for m in _MERIDIEM.finditer(seg.text):
+            at = m.start(1)
+            glyph = glyph_of(gray, seg.chars[at])
+            if glyph is None:
+                continue
+            own, before, after = glyphs.similarities(glyph, [m[1], "前", "後"]).tolist()
+            best, ch = max((before, "前"), (after, "後"))
+            other = min(before, after)
+            if best >= MERIDIEM_SIMILAR and best - max(other, own) >= AHEAD_OF_READ:
+                seg.chars[at] = Char(ch, seg.chars[at].box, RESPELLED)
+                put_in.append(seg.chars[at])
+        if put_in:
+            seg.text = "".join(c.ch for c in seg.chars)
+    return put_in
