@@ -66,7 +66,8 @@ def extract_page(data: bytes) -> PageResult:
         layout = "form"
     respelled = respell(page.gray, segments)
     respelled += restore_dropped(page.gray, page.lines, segments)
-    respelled += meridiem_by_shape(page.gray, segments)
+    meridiems = meridiem_by_shape(page.gray, segments)
+    respelled += meridiems
     found = extract(segments, marks=marks)
     _recount_dementia_numeral(page.gray, found)
     _read_boxed_insurance_number(page.gray, segments, found)
@@ -94,10 +95,11 @@ def extract_page(data: bytes) -> PageResult:
         else:
             confidence = cap_small_kana(f.value, confidence)
             confidence = cap_implausible(path, f.value, confidence)
-            # A time's 午前/午後 put right by shape decided its hour, though
-            # the character is not in the ISO value: look in what was read.
-            held = f"{f.value}{f.text}" if path == "onset_time" else f.value
-            confidence = cap_respelled(held, f.box, respelled, confidence)
+            confidence = cap_respelled(f.value, f.box, respelled, confidence)
+            if path == "onset_time":
+                # A 午前/午後 put right by shape decided the hour, though the
+                # character is not in the ISO value: look in what was read.
+                confidence = cap_respelled(f.text, f.box, meridiems, confidence)
             box = _clip(page.to_photo_box(f.box), w, h) if f.box else None
             fields[path] = FieldValue(f.value, confidence, box)
     text = "\n".join(s.text for s in segments)
