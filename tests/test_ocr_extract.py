@@ -595,6 +595,10 @@ def test_it_takes_the_one_old_date_for_the_birth_date_when_its_label_was_lost() 
         ("〒119-4251 岡山県総社市総社1457", "719-4251", 0.5),  # 7 read as 1: one digit fits
         ("〒999-0001 岡山県倉敷市阿知1丁目", "999-0001", 0.3),  # no one digit fits: in doubt
         ("〒160-0001 東京都新宿区西新宿", "160-0001", 1.0),
+        # The prefecture misread too (周山県: 岡山県 or 富山県): checked
+        # against both, one first digit makes it Okayama's.
+        ("〒119-4251 周山県総社市総社1457", "719-4251", 0.5),
+        ("〒999-0001 周山県総社市総社1457", "999-0001", 0.3),  # neither's: in doubt
     ],
 )
 def test_it_checks_a_postal_code_against_the_prefecture(
@@ -634,6 +638,16 @@ def test_it_reads_a_postal_code_whose_digits_ocr_spaced_apart(
         assert "address" not in out
     else:
         assert str(out["address"].value).replace(" ", "") == address
+
+
+def test_it_tells_a_misread_prefecture_by_the_postal_code_it_repaired() -> None:
+    from transfer.ocr.extract import Value, parse_address
+
+    line = "〒119-4251 周山県総社市総社1457-12"
+    out = parse_address(Value(line, None, 1.0, [line]))
+
+    assert out["address"].value == "岡山県総社市総社1457-12"
+    assert out["address"].score < 1.0  # repaired
 
 
 def test_it_does_not_join_the_digits_of_an_address_into_a_postal_code() -> None:

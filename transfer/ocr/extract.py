@@ -862,6 +862,13 @@ def parse_address(v: Value) -> dict[str, Found]:
         out["address"] = Found(fixed, repaired(score, text, fixed), v.box)
         if "postal_code" in out:
             out["postal_code"] = _postal_in_prefecture(out["postal_code"], fixed)
+            repaired_code = str(out["postal_code"].value)
+            if repaired_code != code and fixed == text:
+                # The code repaired by one of the prefectures the misread one
+                # is close to (周山県, 119 → 719): that prefecture is the one.
+                again = fix_address(text, postal=repaired_code)
+                if again != fixed:
+                    out["address"] = Found(again, repaired(score, text, again), v.box)
     return out
 
 
@@ -925,17 +932,30 @@ POSTAL_REGION_DOUBT = 0.3
 
 
 def _postal_in_prefecture(postal: Found, address: str) -> Found:
-    """The postal code checked against the address's prefecture."""
-    pref = next((p for p in POSTAL_PREFIXES if address.startswith(p)), None)
+    """The postal code checked against the address's prefecture, or, when
+    the prefecture was misread (周山県), against those one character from
+    it (岡山県, 富山県): repaired when one first digit makes it one of
+    theirs, else doubted."""
     code = str(postal.value)
-    if pref is None or not code[:2].isdigit():
+    if not code[:2].isdigit():
         return postal
-    prefixes = POSTAL_PREFIXES[pref]
-    if any(int(code[:2]) in r for r in prefixes):
+    exact = next((p for p in POSTAL_PREFIXES if address.startswith(p)), None)
+    if exact is not None:
+        candidates = [exact]
+    else:
+        candidates = [pref for _, pref in _near_prefectures(address.replace(" ", ""))]
+        if not candidates:
+            return postal
+    if any(int(code[:2]) in r for pref in candidates for r in POSTAL_PREFIXES[pref]):
         return postal
-    fits = [d for d in "0123456789" if any(int(d + code[1]) in r for r in prefixes)]
+    fits = {
+        d
+        for pref in candidates
+        for d in "0123456789"
+        if any(int(d + code[1]) in r for r in POSTAL_PREFIXES[pref])
+    }
     if len(fits) == 1:
-        return Found(fits[0] + code[1:], min(postal.score, POSTAL_REGION_REPAIRED), postal.box)
+        return Found(fits.pop() + code[1:], min(postal.score, POSTAL_REGION_REPAIRED), postal.box)
     return Found(code, min(postal.score, POSTAL_REGION_DOUBT), postal.box)
 
 
@@ -962,6 +982,18 @@ def fix_address(text: str, *, postal: str | None = None) -> str:
     if exact:
         at = min(exact)[0]
         return squashed[at:] if at else text
+    near = _near_prefectures(squashed)
+    if len(near) > 1 and postal and postal[:2].isdigit():
+        near = [n for n in near if any(int(postal[:2]) in r for r in POSTAL_PREFIXES[n[1]])]
+    if len(near) == 1:
+        lead, pref = near[0]
+        return pref + squashed[lead + len(pref) :]
+    return text
+
+
+def _near_prefectures(squashed: str) -> list[tuple[int, str]]:
+    """Prefectures one character from what was read near the start (周山県:
+    岡山県 and 富山県), with where each starts."""
     near: list[tuple[int, str]] = []
     for pref in PREFECTURES:
         for lead in range(0, 6):
@@ -970,12 +1002,7 @@ def fix_address(text: str, *, postal: str | None = None) -> str:
             if same_shape and sum(a != b for a, b in zip(part, pref, strict=True)) == 1:
                 near.append((lead, pref))
                 break
-    if len(near) > 1 and postal and postal[:2].isdigit():
-        near = [n for n in near if any(int(postal[:2]) in r for r in POSTAL_PREFIXES[n[1]])]
-    if len(near) == 1:
-        lead, pref = near[0]
-        return pref + squashed[lead + len(pref) :]
-    return text
+    return near
 
 
 def split_phone(text: str) -> tuple[str, Found | None]:
