@@ -171,16 +171,18 @@ def test_it_draws_the_store_once_and_reads_the_same_shapes(store_dir) -> None:
     assert store is not None
     index, rows = store
     assert set(index) == set(SAMPLE) and rows.shape[0] == len(SAMPLE)
+    assert isinstance(rows.base, np.memmap)  # the file mapped, not read into memory
     for ch in SAMPLE:
         stored = glyphs.templates(ch)
-        assert isinstance(stored, np.memmap)  # read from the store, not drawn
+        assert np.shares_memory(stored, rows)  # read from the store, not drawn
         assert np.array_equal(stored, glyphs._drawn.__wrapped__(ch))
 
 
 def test_it_draws_a_character_outside_the_store_on_demand(store_dir) -> None:
     glyphs.build_store()
     drawn = glyphs.templates("鷗")  # JIS X 0212, not 0208: not in any store
-    assert not isinstance(drawn, np.memmap)
+    store = glyphs._store()
+    assert store is not None and not np.shares_memory(drawn, store[1])
     assert np.linalg.norm(drawn[0]) == pytest.approx(1.0, abs=1e-4)
 
 
@@ -221,3 +223,13 @@ def test_it_finds_a_characters_nearest_shapes_in_the_store(store_dir) -> None:
     assert next(iter(near)) == "瘡" and near["瘡"] == pytest.approx(1.0, abs=1e-4)
     assert len(near) == 3 and set(near) <= {"甥", "姪", "癌", "嚥", "瘡"}  # kanji only
     assert list(near.values()) == sorted(near.values(), reverse=True)
+
+
+def test_it_scores_characters_in_and_outside_the_store_alike(store_dir) -> None:
+    """Scores gathered from the store in one go are bit for bit those of
+    the characters' drawings stacked one by one (outputs must not move)."""
+    glyphs.build_store()
+    glyph = glyphs.templates("姪")[0].reshape(glyphs.SIZE, glyphs.SIZE)
+    for chars in (list(SAMPLE), ["甥", "鷗", "癌"]):
+        expected = (np.stack([glyphs.templates(c) for c in chars]) @ glyph.ravel()).max(axis=1)
+        assert np.array_equal(glyphs.similarities(glyph, chars), expected)

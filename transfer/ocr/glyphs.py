@@ -148,7 +148,10 @@ def _store() -> tuple[dict[str, int], np.ndarray] | None:
     path = store_path()
     if not available() or not path.is_file():
         return None
-    rows = np.load(path, mmap_mode="r")
+    # A plain ndarray over the mapping (np.asarray makes no copy): indexing
+    # a np.memmap goes through its Python __getitem__, which cost more than
+    # the comparisons themselves (a page indexes the store thousands of times).
+    rows = np.asarray(np.load(path, mmap_mode="r"))
     chars = store_chars()
     if rows.shape != (len(chars), len(_fonts()), SIZE * SIZE):
         logger.warning("glyph store %s has the wrong shape; drawing on demand", path.name)
@@ -214,7 +217,16 @@ def similarities(glyph: np.ndarray, chars: list[str]) -> np.ndarray:
     """How closely the glyph matches each character's closest drawing."""
     if not chars:
         return np.zeros(0, np.float32)
-    scores: np.ndarray = np.stack([templates(c) for c in chars]) @ glyph.ravel()
+    store = _store()
+    index = store[0] if store is not None else {}
+    at = [index.get(c, -1) for c in chars]
+    if store is not None and -1 not in at:
+        # All in the store: one gather instead of a stack of single rows
+        # (the same values, laid out the same, so the same scores).
+        stacked = store[1][at]
+    else:
+        stacked = np.stack([templates(c) for c in chars])
+    scores: np.ndarray = stacked @ glyph.ravel()
     return scores.max(axis=1)
 
 
