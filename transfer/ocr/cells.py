@@ -16,6 +16,7 @@ import numpy as np
 from django.conf import settings
 
 from .recognise import Char, Segment, run_tesseract, segments_from_data, stack_images
+from .stats import percentile
 
 MIN_CELLS = 6  # fewer closed boxes than this is not a table
 INSET = 3  # pixels trimmed inside a cell so its border does not print
@@ -83,7 +84,7 @@ def _inked(
 
 def _normalise(crop: np.ndarray) -> np.ndarray:
     """Shaded label cells: bring the cell's own paper level to white."""
-    paper = float(np.percentile(crop, 90))
+    paper = percentile(crop, 90)
     if paper >= 250 or paper <= 60:
         return crop
     scaled = crop.astype(np.float32) * (255.0 / paper)

@@ -35,6 +35,7 @@ import numpy as np
 
 from .preprocess import Page
 from .recognise import Char, Segment, union
+from .stats import percentile
 from .types import Box
 
 ERAS = ("明治", "大正", "昭和", "平成", "令和")
@@ -217,7 +218,7 @@ def _threshold(gray: np.ndarray) -> float:
     """
     if gray.size == 0:
         return 0.0
-    paper = float(np.percentile(gray, 75))
+    paper = percentile(gray, 75)
     otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return min(float(otsu), 0.7 * paper)
 

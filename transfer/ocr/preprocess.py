@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .stats import percentile
 from .types import Box, Quality
 
 # Working width of the flattened page. Tesseract's jpn model reads 25-40 px
@@ -121,7 +122,7 @@ def sharpness(flat: np.ndarray) -> float:
     gx = cv2.Sobel(small, cv2.CV_32F, 1, 0)
     gy = cv2.Sobel(small, cv2.CV_32F, 0, 1)
     steepest = float(np.percentile(np.sqrt(gx * gx + gy * gy), 99.5))
-    contrast = float(np.percentile(small, 95) - np.percentile(small, 5))
+    contrast = percentile(small, 95) - percentile(small, 5)
     return steepest / max(contrast, 1.0)
 
 
@@ -142,7 +143,7 @@ def find_page(gray: np.ndarray) -> np.ndarray | None:
     masks.append(bright)
     # Light desks and shadows move Otsu's threshold; try brighter cut-offs too.
     for q in (60, 75):
-        cut = float(np.percentile(small, q))
+        cut = percentile(small, q)
         masks.append(np.where(small > max(cut, otsu) - 5, 255, 0).astype(np.uint8))
     masks = [cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8)) for m in masks]
     masks = [cv2.morphologyEx(m, cv2.MORPH_OPEN, np.ones((9, 9), np.uint8)) for m in masks]
@@ -243,7 +244,7 @@ def prepare(rgb: np.ndarray) -> Page:
     page = cv2.warpPerspective(
         gray, forward, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
-    if float(np.percentile(page, 90)) < DARK_PAPER:
+    if percentile(page, 90) < DARK_PAPER:
         quality.problems.append("too_dark")
     flat = flatten_light(page)
     quality.blur = round(sharpness(flat), 3)
