@@ -53,6 +53,7 @@ def respell(gray: np.ndarray, segments: list[Segment]) -> list[Char]:
     """Replace misread kanji in place; return the characters put in."""
     if not glyphs.available():
         return []
+    shapes = _Shapes(gray)
     replaced: list[Char] = []
     for seg in segments:
         if len(seg.text) != len(seg.chars):
@@ -62,7 +63,7 @@ def respell(gray: np.ndarray, segments: list[Segment]) -> list[Char]:
             run = list(m.group())
             for i in uncovered(m.group()):
                 at = m.start() + i
-                ch = _respelled(gray, seg.chars[at], "".join(run), i, _beside(seg.chars, at))
+                ch = _respelled(shapes, seg.chars[at], "".join(run), i, _beside(seg.chars, at))
                 if ch is None:
                     continue
                 char = seg.chars[at]
@@ -70,7 +71,7 @@ def respell(gray: np.ndarray, segments: list[Segment]) -> list[Char]:
                 replaced.append(seg.chars[at])
                 run[i] = ch
                 changed = True
-            if _respell_pairs(gray, seg.chars, m.start(), run, replaced):
+            if _respell_pairs(shapes, seg.chars, m.start(), run, replaced):
                 changed = True
         if changed:
             seg.text = "".join(c.ch for c in seg.chars)
@@ -85,7 +86,31 @@ def _beside(chars: list[Char], at: int) -> set[str]:
     return {c for c in (left, right) if c}
 
 
-def _respelled(gray: np.ndarray, char: Char, run: str, i: int, beside: set[str]) -> str | None:
+class _Shapes:
+    """The page's glyphs and their nearest kanji, each worked out once per
+    page: the pair search meets a character again as the first of the
+    next pair, and the search for one character has mostly read its ink
+    before. Keyed by the character's box (the glyph depends on nothing
+    else), and dropped with the page."""
+
+    def __init__(self, gray: np.ndarray) -> None:
+        self.gray = gray
+        self._glyphs: dict[Box, np.ndarray | None] = {}
+        self._nearest: dict[Box, dict[str, float]] = {}
+
+    def glyph(self, char: Char) -> np.ndarray | None:
+        if char.box not in self._glyphs:
+            self._glyphs[char.box] = glyph_of(self.gray, char)
+        return self._glyphs[char.box]
+
+    def nearest(self, char: Char, glyph: np.ndarray) -> dict[str, float]:
+        """glyphs.nearest of the char's glyph (``glyph``, found by glyph())."""
+        if char.box not in self._nearest:
+            self._nearest[char.box] = glyphs.nearest(glyph, PAIR_NEAREST)
+        return self._nearest[char.box]
+
+
+def _respelled(shapes: _Shapes, char: Char, run: str, i: int, beside: set[str]) -> str | None:
     proposals = substitutes(run, i)
     if not proposals:
         return None
@@ -96,7 +121,7 @@ def _respelled(gray: np.ndarray, char: Char, run: str, i: int, beside: set[str])
     keep = [c for c in proposals if c not in neighbours and c not in TOO_PLAIN and _common(c)]
     if not keep:
         return None
-    glyph = glyph_of(gray, char)
+    glyph = shapes.glyph(char)
     if glyph is None:
         return None
     others = [n for n in beside if n != char.ch]
@@ -113,7 +138,7 @@ def _respelled(gray: np.ndarray, char: Char, run: str, i: int, beside: set[str])
 
 
 def _respell_pairs(
-    gray: np.ndarray, chars: list[Char], start: int, run: list[str], out: list[Char]
+    shapes: _Shapes, chars: list[Char], start: int, run: list[str], out: list[Char]
 ) -> bool:
     """Two misread kanji side by side (褥瘡 read as 補癒, 喀痰 as 路導): each
     is a word's half that the other half does not complete, so no proposal
@@ -127,7 +152,7 @@ def _respell_pairs(
         a, b = chars[start + i], chars[start + i + 1]
         pair = None
         if i in orphans and i + 1 in orphans:
-            pair = _respelled_pair(gray, a, b, "".join(run), i)
+            pair = _respelled_pair(shapes, a, b, "".join(run), i)
         if pair is None:
             i += 1
             continue
@@ -162,26 +187,26 @@ def glyph_of(gray: np.ndarray, char: Char) -> np.ndarray | None:
     return glyphs.photo_glyph(gray, box)
 
 
-def _respelled_pair(gray: np.ndarray, a: Char, b: Char, run: str, i: int) -> str | None:
+def _respelled_pair(shapes: _Shapes, a: Char, b: Char, run: str, i: int) -> str | None:
     """The dictionary word that the nearest shapes of two neighbouring
     kanji make at run[i:i+2], if it stands clearly out; else None."""
-    ga, gb = glyph_of(gray, a), glyph_of(gray, b)
+    ga, gb = shapes.glyph(a), shapes.glyph(b)
     if ga is None or gb is None:
         return None
-    near_a, near_b = glyphs.nearest(ga, PAIR_NEAREST), glyphs.nearest(gb, PAIR_NEAREST)
-    if not near_a or not near_b:
-        return None
-    own_a, own_b = glyphs.similarity(ga, a.ch), glyphs.similarity(gb, b.ch)
+    near_a = shapes.nearest(a, ga)
+    if not near_a:
+        return None  # no store (then b has no nearest shapes either)
     # Neither may be a neighbour's character (a box shifted onto the next
     # character reads as that character: 管狭 would become 狭窄) nor OCR's
     # own reading; and no word of one character twice (一一, 生生).
     around = {run[i - 1] if i > 0 else "", a.ch, b.ch, run[i + 2] if i + 2 < len(run) else ""}
-    scored: dict[str, float] = {}
     firsts = [x for x in near_a if _common(x) and x not in around]
     # Words that hold the pair at i: starting up to three characters before
     # it, with those characters as read, and after it the run's. A word
     # starting at i is looked up by each candidate for a; one starting
-    # before i by the run's character there, once.
+    # before i by the run's character there, once. b's nearest shapes (a
+    # second pass over the store) are only needed if some word is found.
+    found: list[tuple[str, str]] = []
     for start in range(max(0, i - 3), i + 1):
         k = i - start
         for first in firsts if k == 0 else [run[start]]:
@@ -189,13 +214,21 @@ def _respelled_pair(gray: np.ndarray, a: Char, b: Char, run: str, i: int) -> str
                 if len(word) < k + 2 or word[:k] != run[start:i]:
                     continue
                 x, y = word[k], word[k + 1]
-                if x not in firsts or y not in near_b or y in around or y == x or not _common(y):
+                if x not in firsts or y in around or y == x or not _common(y):
                     continue
                 if start + len(word) > len(run) or word[k + 2 :] != run[i + 2 : start + len(word)]:
                     continue
-                scored[x + y] = near_a[x] + near_b[y]
+                found.append((x, y))
+    if not found:
+        return None
+    near_b = shapes.nearest(b, gb)
+    scored: dict[str, float] = {}
+    for x, y in found:
+        if y in near_b:
+            scored[x + y] = near_a[x] + near_b[y]
     if not scored:
         return None
+    own_a, own_b = glyphs.similarity(ga, a.ch), glyphs.similarity(gb, b.ch)
     ranked = sorted(scored.items(), key=lambda kv: -kv[1])
     (pair, best), second = ranked[0], ranked[1][1] if len(ranked) > 1 else -2.0
     x, y = pair[0], pair[1]
