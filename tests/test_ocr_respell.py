@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import cv2
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from PIL import Image, ImageDraw
 
 from tests.drawing import mincho
 from tests.sheets import photo, truth
-from transfer.ocr import glyphs
+from transfer.ocr import glyphs, reading
 from transfer.ocr.pipeline import extract_page
 from transfer.ocr.reading import substitutes, uncovered
 from transfer.ocr.recognise import Char, Segment
@@ -138,6 +140,50 @@ def test_it_leaves_two_misread_kanji_without_a_store(settings, tmp_path) -> None
         assert seg.text == "補癒処置中"
     finally:
         glyphs._store.cache_clear()
+
+
+def _substitutes_by_scanning(run: str, i: int) -> dict[str, int]:
+    """substitutes as it read whole tables once: the indexed one must give
+    the same characters, lengths and order."""
+    out: dict[str, int] = {}
+    for start in range(max(0, i - 4), i + 1):
+        if start < i:
+            words: Iterable[str] = (
+                w for w in reading.words_from(run[start]) if w.startswith(run[start:i])
+            )
+        elif i + 1 < len(run):
+            words = reading._by_second().get(run[i + 1], ())
+        else:
+            continue
+        for word in words:
+            end = start + len(word)
+            if len(word) < 2 or end <= i or end > len(run):
+                continue
+            k = i - start
+            if word[k] == run[i] or word[:k] != run[start:i] or word[k + 1 :] != run[i + 1 : end]:
+                continue
+            if not "\u4e00" <= word[k] <= "\u9fff":
+                continue
+            out[word[k]] = max(out.get(word[k], 0), len(word))
+    return out
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "帯状交疹",
+        "誤嘆性肺炎",
+        "慢性答臓病",
+        "骨粗明症",
+        "補癒",
+        "新見市新見",
+        "白内隊",
+        "一般状態",
+    ],
+)
+def test_the_dictionarys_proposals_are_those_of_reading_every_word(run: str) -> None:
+    for i in range(len(run)):
+        assert list(substitutes(run, i).items()) == list(_substitutes_by_scanning(run, i).items())
 
 
 def test_a_value_holding_a_respelled_kanji_is_never_green() -> None:

@@ -213,22 +213,77 @@ def substitutes(run: str, i: int) -> dict[str, int]:
     """Characters that, put at run[i], make a dictionary word with the run's
     characters around it, each with the length of the longest such word
     (誤嘆性, 1 → {嚥: 2, 解: 2, …}; 帯状交疹, 2 → {疱: 4})."""
+    # The words are found through indexes rather than by reading tables of
+    # thousands of words for each character, and taken in the order the
+    # dictionary lists them, which is the order of the result.
     out: dict[str, int] = {}
     for start in range(max(0, i - 4), i + 1):
-        if start < i:
-            words: Iterable[str] = (w for w in _table(run[start]) if w.startswith(run[start:i]))
+        k = i - start
+        if k >= 2:
+            # Few words share the run's two characters at start: check each.
+            for word in _starting(run[start])[0].get(run[start : start + 2], ()):
+                end = start + len(word)
+                if end <= i or end > len(run):
+                    continue
+                ch = word[k]
+                if ch == run[i] or word[:k] != run[start:i] or word[k + 1 :] != run[i + 1 : end]:
+                    continue
+                if not _kanji(ch):
+                    continue
+                out[ch] = max(out.get(ch, 0), len(word))
+            continue
+        if k == 1:
+            after = _starting(run[start])[1]
         elif i + 1 < len(run):
-            words = _by_second().get(run[i + 1], ())
+            after = _second_of(run[i + 1])
         else:
             continue
-        for word in words:
-            end = start + len(word)
-            if len(word) < 2 or end <= i or end > len(run):
-                continue
-            k = i - start
-            if word[k] == run[i] or word[:k] != run[start:i] or word[k + 1 :] != run[i + 1 : end]:
-                continue
-            if not "\u4e00" <= word[k] <= "\u9fff":
-                continue
-            out[word[k]] = max(out.get(word[k], 0), len(word))
+        # Every word listed under the run's characters after i, up to some
+        # end, fits (each at one end only): (its place in its list, the
+        # kanji it puts at i, its length), back in list order.
+        hits = sorted(
+            (n, ch, end - start)
+            for end in range(i + 1, len(run) + 1)
+            for n, ch in after.get(run[i + 1 : end], ())
+        )
+        for _, ch, length in hits:
+            if ch != run[i]:
+                out[ch] = max(out.get(ch, 0), length)
     return out
+
+
+# Word lists of the dictionary keyed by the characters after a gap, with
+# (the word's place in its list, the kanji in the gap), in list order.
+_Gapped = dict[str, tuple[tuple[int, str], ...]]
+
+
+def _kanji(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+# Bounded: a table's index holds two entries per word; a page looks into a
+# few dozen tables, a worker over time into more.
+@lru_cache(maxsize=1024)
+def _starting(first: str) -> tuple[dict[str, tuple[str, ...]], _Gapped]:
+    """The words beginning with ``first`` (words_from), by their first two
+    characters; and, where their second is a kanji, by what follows it:
+    {"性": ((n, "嘆"), …)} for 誤嘆性, the n-th word."""
+    by_two: dict[str, list[str]] = {}
+    after: dict[str, list[tuple[int, str]]] = {}
+    for n, word in enumerate(_table(first)):
+        if len(word) >= 2 and word[0] == first:
+            by_two.setdefault(word[:2], []).append(word)
+            if _kanji(word[1]):
+                after.setdefault(word[2:], []).append((n, word[1]))
+    return {key: tuple(v) for key, v in by_two.items()}, {key: tuple(v) for key, v in after.items()}
+
+
+@lru_cache(maxsize=1024)
+def _second_of(second: str) -> _Gapped:
+    """The words of _by_second()[second] that begin with a kanji, by what
+    follows it."""
+    index: dict[str, list[tuple[int, str]]] = {}
+    for n, word in enumerate(_by_second().get(second, ())):
+        if _kanji(word[0]):
+            index.setdefault(word[1:], []).append((n, word[0]))
+    return {key: tuple(v) for key, v in index.items()}
