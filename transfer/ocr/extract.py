@@ -143,6 +143,15 @@ def _edit_distance(a: str, b: str, limit: int | None = None) -> int:
     return prev[-1]
 
 
+def _missing(label: str, chars: set[str]) -> int:
+    """How many of the label's characters are not among ``chars``: a lower
+    bound on the edit distance from any text made of those characters
+    (each such character of the label costs an edit). The label search
+    skips with it the labels that share little with a line, most of them,
+    before the dynamic programme."""
+    return sum(c not in chars for c in label)
+
+
 @dataclass
 class Hit:
     """A label found in a segment."""
@@ -273,6 +282,7 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
         if si - 1 in label_only and segments[si - 1].line == seg.line:
             continue  # the value cell right of a label ("要介護度 | 要介護4")
         text = seg.text.replace(" ", "")
+        in_text = set(text)
         best: tuple[int, int, int, str, int] | None = None
         for field, labels in LABELS.items():
             if field.startswith("_"):
@@ -281,6 +291,8 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
                 if len(label) < 3:
                     continue
                 allowed = 1 if len(label) < 8 else 2
+                if _missing(label, in_text) > allowed:
+                    continue  # no piece of the line comes close enough
                 for skip in (0, 1):
                     for extra in (-1, 0, 1):
                         piece = text[skip : skip + len(label) + extra]
@@ -332,6 +344,7 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
             if any(a < m.end(1) and m.start(1) < b for a, b in covered):
                 continue
             chunk = m[1]
+            in_chunk = set(chunk)
             best_hit: tuple[int, str, int] | None = None
             for field, labels in LABELS.items():
                 if field.startswith("_") or field == "phone":
@@ -341,6 +354,8 @@ def find_labels(segments: list[Segment]) -> list[Hit]:
                         continue
                     tail = chunk[-len(label) :]  # the label ends at the colon
                     allowed = 1 if len(label) < 8 else 2
+                    if _missing(label, in_chunk) > allowed:
+                        continue  # the tail, a piece of the chunk, is further still
                     d = _edit_distance(tail, label, allowed)
                     if d <= allowed and (best_hit is None or d < best_hit[0]):
                         best_hit = (d, field, m.end(1) - len(tail))
