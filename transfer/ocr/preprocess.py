@@ -198,9 +198,20 @@ def flatten_light(gray: np.ndarray) -> np.ndarray:
     background = cv2.resize(
         background, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR
     )
-    ratio = gray.astype(np.float32) / np.maximum(background.astype(np.float32), 1.0) * 255.0
-    lo, hi = np.percentile(ratio[::4, ::4], 1), np.percentile(ratio[::4, ::4], 99.5)
-    return np.clip((ratio - lo) * 255.0 / max(hi - lo, 1.0), 0, 255).astype(np.uint8)
+    # In place, step by step: the same float32 operations in the same order
+    # as one expression, without a full-page temporary for each step.
+    ratio = gray.astype(np.float32)
+    ratio /= np.maximum(background.astype(np.float32), 1.0)
+    ratio *= 255.0
+    # One sample for both percentiles (the second partitions what the first
+    # left half sorted; the order statistics are the same).
+    sample = ratio[::4, ::4].flatten()
+    lo = np.percentile(sample, 1, overwrite_input=True)
+    hi = np.percentile(sample, 99.5, overwrite_input=True)
+    ratio -= lo
+    ratio *= 255.0
+    ratio /= max(float(hi - lo), 1.0)  # float32 widened exactly, divided as float32
+    return np.clip(ratio, 0, 255, out=ratio).astype(np.uint8)
 
 
 def ruled_lines(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
