@@ -22,6 +22,7 @@ same kind of bars.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -214,9 +215,11 @@ def _respelled_pair(shapes: _Shapes, a: Char, b: Char, run: str, i: int) -> str 
                 if len(word) < k + 2 or word[:k] != run[start:i]:
                     continue
                 x, y = word[k], word[k + 1]
-                if x not in firsts or y in around or y == x or not _common(y):
+                if x not in firsts or y in around or y == x:
                     continue
                 if start + len(word) > len(run) or word[k + 2 :] != run[i + 2 : start + len(word)]:
+                    continue
+                if not _common(y):
                     continue
                 found.append((x, y))
     if not found:
@@ -250,6 +253,10 @@ def _same_place(found: Box, given: Box) -> bool:
     return abs(fx - given_x) <= max(found[3], given[3]) / 3
 
 
+# Asked a few hundred thousand times a page (every candidate word's
+# characters), of a few thousand characters: encoding each time cost more
+# than the rest of the pair search. Bounded; a character is one entry.
+@lru_cache(maxsize=1 << 16)
 def _common(ch: str) -> bool:
     """In JIS X 0208 (Shift_JIS), the character set Japanese documents are
     written in: the dictionary also lists rare and Chinese forms."""
