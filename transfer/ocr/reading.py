@@ -278,6 +278,13 @@ def _starting(first: str) -> tuple[dict[str, tuple[str, ...]], _Gapped]:
     return {key: tuple(v) for key, v in by_two.items()}, {key: tuple(v) for key, v in after.items()}
 
 
+def words_by_rest(first: str) -> _Gapped:
+    """The words beginning with ``first`` whose second character is a
+    kanji, by what follows that character: {rest: ((n, second), …)}, n
+    being the word's place in words_from(first), in that order."""
+    return _starting(first)[1]
+
+
 @lru_cache(maxsize=1024)
 def _second_of(second: str) -> _Gapped:
     """The words of _by_second()[second] that begin with a kanji, by what

@@ -210,18 +210,22 @@ def _respelled_pair(shapes: _Shapes, a: Char, b: Char, run: str, i: int) -> str 
     found: list[tuple[str, str]] = []
     for start in range(max(0, i - 3), i + 1):
         k = i - start
-        for first in firsts if k == 0 else [run[start]]:
-            for word in reading.words_from(first):
-                if len(word) < k + 2 or word[:k] != run[start:i]:
-                    continue
-                x, y = word[k], word[k + 1]
-                if x not in firsts or y in around or y == x:
-                    continue
-                if start + len(word) > len(run) or word[k + 2 :] != run[i + 2 : start + len(word)]:
-                    continue
-                if not _common(y):
-                    continue
-                found.append((x, y))
+        if k == 0:
+            for x, y in _pairs_starting(firsts, run[i + 2 :]):
+                if y not in around and y != x and _common(y):
+                    found.append((x, y))
+            continue
+        for word in reading.words_from(run[start]):
+            if len(word) < k + 2 or word[:k] != run[start:i]:
+                continue
+            x, y = word[k], word[k + 1]
+            if x not in firsts or y in around or y == x:
+                continue
+            if start + len(word) > len(run) or word[k + 2 :] != run[i + 2 : start + len(word)]:
+                continue
+            if not _common(y):
+                continue
+            found.append((x, y))
     if not found:
         return None
     near_b = shapes.nearest(b, gb)
@@ -244,6 +248,23 @@ def _respelled_pair(shapes: _Shapes, a: Char, b: Char, run: str, i: int) -> str 
     ):
         return pair
     return None
+
+
+def _pairs_starting(firsts: list[str], rest: str) -> list[tuple[str, str]]:
+    """(first, second) of the dictionary's words that are one of
+    ``firsts``, a kanji, then the start of ``rest`` (or nothing more),
+    first by first, each first's in the dictionary's order: found through
+    reading's index of what follows a word's second character, not by
+    reading each first's whole table. (A second that is no kanji is left
+    out: it is among no nearest shapes.)"""
+    out: list[tuple[str, str]] = []
+    for x in firsts:
+        after = reading.words_by_rest(x)
+        hits = sorted(
+            (n, y, end) for end in range(len(rest) + 1) for n, y in after.get(rest[:end], ())
+        )
+        out += [(x, y) for _, y, _ in hits]
+    return out
 
 
 def _same_place(found: Box, given: Box) -> bool:
