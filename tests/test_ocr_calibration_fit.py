@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from transfer.ocr.calibrate import agreed_bound, calibrated, lower_bound
+from transfer.ocr.calibrate import agreed_bound, band, calibrated, lower_bound
 from transfer.ocr.types import Quality
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,3 +85,23 @@ def test_it_takes_the_better_bound_for_an_agreed_reading() -> None:
         "name", None, layout="table", page_conf=0.9, quality=Quality(), table=table, agreed=True
     )
     assert missing == 0.0
+
+
+def test_it_calibrates_pages_read_as_noise_apart_from_other_low_pages() -> None:
+    # A page read as noise (median word confidence below 0.55) is never
+    # green; its readings must not pull down the bounds of low pages that
+    # can be (handwriting, soft photos).
+    table = {
+        "table-hi:name": {"n": 50, "missing": 0.0, "steps": [[0.0, 0.95]]},
+        "table-lo:name": {"n": 50, "missing": 0.0, "steps": [[0.0, 0.9]]},
+        "table-noise:name": {"n": 50, "missing": 0.0, "steps": [[0.0, 0.1]]},
+    }
+
+    def bound(page_conf: float) -> float | None:
+        return lower_bound(table, "name", 0.9, layout="table", page_conf=page_conf)
+
+    assert bound(0.9) == 0.95
+    assert bound(0.7) == 0.9
+    assert bound(0.5) == 0.1
+    assert band("table", 0.55) == "table-lo"
+    assert band("table", 0.549) == "table-noise"

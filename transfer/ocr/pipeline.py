@@ -12,7 +12,7 @@ import numpy as np
 from django.conf import settings
 
 from . import glyphs
-from .calibrate import LOW_PAGE_CONF, calibrated, never_green
+from .calibrate import ILLEGIBLE_PAGE_CONF, LOW_PAGE_CONF, calibrated, never_green
 from .cells import read_table
 from .confirm import CONFIRMABLE, DIGITS, LEAST, agreed
 from .digits import read_spaced_digits
@@ -212,14 +212,6 @@ def cap_small_kana(value: object, confidence: float) -> float:
     if isinstance(value, str) and SMALL_KANA.search(value):
         return min(confidence, 0.85)
     return confidence
-
-
-# Below this median word confidence a page reads as noise: on seeds
-# 1000-1079 the 14 such pages (13 of them motion-blurred) had at most a third
-# of their fields right (median 0.06), the next page up (0.62) 0.36. The
-# sharpness measure (preprocess.sharpness) misses 5 of those 14: blur along
-# one direction leaves the strokes across it sharp.
-ILLEGIBLE_PAGE_CONF = 0.55
 
 
 def judge_legibility(quality: Quality, page_conf: float) -> None:
