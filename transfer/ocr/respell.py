@@ -311,7 +311,7 @@ def restore_dropped(gray: np.ndarray, lines: np.ndarray, segments: list[Segment]
         if seg.cell is None or not seg.text.strip():
             continue
         held = first_of_cell.get(seg.cell)
-        if held is None or (seg.box[1], seg.box[0]) < (held.box[1], held.box[0]):
+        if held is None or (seg.line, seg.box[0]) < (held.line, held.box[0]):
             first_of_cell[seg.cell] = seg
     put_in: list[Char] = []
     for seg in first_of_cell.values():
