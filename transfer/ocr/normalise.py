@@ -460,8 +460,10 @@ _RE_TIME = re.compile(
 )
 
 
-# 午 and one character other than 前/後 just before the hour.
-_MISREAD_MERIDIEM = re.compile(r"午[^前後\s\d]\s*$")
+# 午 and one character other than 前/後 (the second kanji of 午前/午後
+# misread), as it stands just before the hour; respell.py puts it right.
+MISREAD_MERIDIEM = r"午([^前後\s\d])"
+_MISREAD_MERIDIEM = re.compile(MISREAD_MERIDIEM + r"\s*$")
 _UNSURE_MERIDIEM = 0.3
 
 

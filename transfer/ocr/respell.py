@@ -27,6 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import glyphs, reading
+from .normalise import MISREAD_MERIDIEM
 from .reading import KANJI_RUN, substitutes, uncovered
 from .recognise import Char, Segment
 from .types import Box
@@ -363,7 +364,6 @@ def _dropped_first(
     glyph = glyphs.photo_glyph(gray, box)
     if glyph is None:
         return None
-    near = glyphs.nearest(glyph, DROPPED_NEAREST)
     # Not the first character's own ink found again (its box was off):
     # then the ink looks like that character, and a proposal that repeats
     # it (時時に, 田山田) would double it.
@@ -374,14 +374,16 @@ def _dropped_first(
     scored = sorted(zip(glyphs.similarities(glyph, keep).tolist(), keep, strict=True), reverse=True)
     best, ch = scored[0]
     second = max(scored[1][0] if len(scored) > 1 else -1.0, own)
-    if best >= DROPPED_SIMILAR and best - second >= AHEAD_OF_NEXT and ch in near:
-        return ch, box
-    return None
+    if best < DROPPED_SIMILAR or best - second < AHEAD_OF_NEXT:
+        return None
+    # Last, being a pass over the whole store: the ink must not look more
+    # like a dozen other kanji than like the proposal.
+    return (ch, box) if ch in glyphs.nearest(glyph, DROPPED_NEAREST) else None
 
 
 # 午前 / 午後 before an hour, its second kanji misread (午入5時): the ink
 # decides between the two, which look nothing alike.
-_MERIDIEM = re.compile(r"午([^前後\s\d])\s*\d{1,2}\s*時")
+_MERIDIEM = re.compile(MISREAD_MERIDIEM + r"\s*\d{1,2}\s*時")
 MERIDIEM_SIMILAR = 0.5
 
 
@@ -394,17 +396,18 @@ def meridiem_by_shape(gray: np.ndarray, segments: list[Segment]) -> list[Char]:
     for seg in segments:
         if len(seg.text) != len(seg.chars):
             continue
+        before = len(put_in)
         for m in _MERIDIEM.finditer(seg.text):
             at = m.start(1)
             glyph = glyph_of(gray, seg.chars[at])
             if glyph is None:
                 continue
-            own, before, after = glyphs.similarities(glyph, [m[1], "前", "後"]).tolist()
-            best, ch = max((before, "前"), (after, "後"))
-            other = min(before, after)
+            own, am, pm = glyphs.similarities(glyph, [m[1], "前", "後"]).tolist()
+            best, ch = max((am, "前"), (pm, "後"))
+            other = min(am, pm)
             if best >= MERIDIEM_SIMILAR and best - max(other, own) >= AHEAD_OF_READ:
                 seg.chars[at] = Char(ch, seg.chars[at].box, RESPELLED)
                 put_in.append(seg.chars[at])
-        if put_in:
+        if len(put_in) > before:
             seg.text = "".join(c.ch for c in seg.chars)
     return put_in
