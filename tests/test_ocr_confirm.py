@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from tests.drawing import font
 from transfer.ocr import calibrate
 from transfer.ocr.calibrate import calibrated
-from transfer.ocr.confirm import LEAST, agreed, comparable, holds_number, value_text
+from transfer.ocr.confirm import LEAST, agreed, comparable, holds, holds_number, value_text
 from transfer.ocr.extract import Found
 from transfer.ocr.pipeline import _confirm_by_second_reading
 from transfer.ocr.types import Box, Quality
@@ -41,6 +41,8 @@ def test_it_compares_readings_without_spaces_dashes_or_kana_script() -> None:
     )
     assert comparable("胸部痛を訴え、冷汗あり。") == comparable("胸部痛を訴え冷汗あり")
     assert comparable("長谷川医院") != comparable("長谷川区院")
+    # A ruled line's stroke at the cell's edge is no part of the word.
+    assert holds("|わたなべゆたか", "ワタナベユタカ")
 
 
 def test_it_compares_numbers_by_their_digits_as_one_run() -> None:
@@ -50,6 +52,44 @@ def test_it_compares_numbers_by_their_digits_as_one_run() -> None:
     # A digit more on either side is another number.
     assert not holds_number("1086-452-09071", "086-452-0907")
     assert not holds_number("086-452-0901", "086-452-0907")
+
+
+def test_it_reads_an_em_dash_between_digit_groups() -> None:
+    assert holds_number("TEL0869—28—8234", "0869-28-8234")
+    assert comparable("7—11") == comparable("7-11")
+
+
+def test_it_lets_a_neighbouring_value_end_where_the_value_starts() -> None:
+    # A letter's doctor line: the clinic runs on into the doctor's name.
+    read = "主治医: 備中中央病院岡本修先生"
+    assert not holds(read, "岡本修")
+    assert holds(read, "岡本修", ["備中中央病院"])
+    # The neighbour must end right there, and 先生 ends a name as 様 does.
+    assert not holds(read, "岡本修", ["中央病"])
+    assert not holds("備中中央病院岡本修一先生", "岡本修", ["備中中央病院"])
+
+
+def test_it_confirms_a_number_whose_box_starts_late() -> None:
+    # The number's box is cut from its word's as if every character were
+    # as wide: here it starts four digits in.
+    gray, (line,) = _page(["TEL 0869-28-8234"])
+    x, y, w, h = line
+    late = (x + w // 2, y, w - w // 2, h)
+
+    assert agreed(gray, {"facility_phone": ("0869-28-8234", late)}, lang="jpn") == {
+        "facility_phone"
+    }
+
+
+def test_it_confirms_a_numbered_list_item_by_item() -> None:
+    gray, (first, second) = _page(["1. アムロジピン錠5mg", "2. ムコスタ錠100mg"])
+    x, y, w, _ = first
+    both = (x, y, w, second[1] + second[3] - y)
+    meds = [{"name": "アムロジピン錠5mg"}, {"name": "ムコスタ錠100mg"}]
+    wrong = [{"name": "アムロジピン錠5mg"}, {"name": "ムコスタ錠10mg"}]
+
+    assert agreed(gray, {"medications": (meds, both)}, lang="jpn") == {"medications"}
+    assert agreed(gray, {"medications": (wrong, both)}, lang="jpn") == set()
 
 
 def test_it_confirms_a_phone_number_read_alike() -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -61,12 +61,14 @@ DIGITS = frozenset({"postal_code", "facility_phone", "key_person.phone", "insura
 LEAST = 0.4
 MARGIN = 6  # pixels around a value's box, so its first and last strokes are whole
 GAP = 24  # white rows between stacked crops
+NUMBER_SIDE = 4  # a number's crop reaches this many characters to each side
 
 # Marks that OCR drops, adds or swaps freely between two readings of the
-# same print: spaces, list separators and brackets. Where the second reading
+# same print: spaces, list separators, brackets and the stroke of a ruled
+# line at a cell's edge (|わたなべゆたか). Where the second reading
 # has one, a value may start or end.
-_BREAKS = re.compile(r"[\s、，,・･。.．()（）「」【】\[\]{}<>:：;；]+")
-_DASHES = re.compile(r"[一ー－―‐−–-]")
+_BREAKS = re.compile(r"[\s、，,・･。.．()（）「」【】\[\]{}<>:：;；|｜]+")
+_DASHES = re.compile(r"[一ー－―‐−–—-]")
 # Honorifics printed after a name ("山田花子様"): the name ends before them.
 _AFTER_NAME = "様殿"
 
@@ -82,11 +84,16 @@ def comparable(text: str) -> str:
     return _BREAKS.sub("", _plain(text))
 
 
-def holds(read: str, value: str) -> bool:
+def holds(read: str, value: str, neighbours: Iterable[str] = ()) -> bool:
     """Whether the second reading holds the value as a whole: found in it,
     and not as part of a longer word. A value that lost its first character
     (下機能低下 of 嚥下機能低下) or its end (長男 of 長男の妻) is inside the
-    reading too, and is no agreement."""
+    reading too, and is no agreement.
+
+    ``neighbours``: other values found on the page. Where one runs on into
+    the value with no space (a letter's "備中中央病院岡本修先生": the clinic,
+    then the doctor), its end is the value's start, and the reading agrees
+    when it holds both. A doctor's 先生 ends a name as 様 does."""
     wanted = comparable(value)
     if not wanted:
         return False
@@ -96,14 +103,21 @@ def holds(read: str, value: str) -> bool:
     for piece in pieces:
         at += len(piece)
         edges.add(at)
+    others = [n for n in (comparable(n) for n in neighbours) if n and n != wanted]
     start = compact.find(wanted)
     while start >= 0:
         end = start + len(wanted)
-        before = start in edges or _kind(compact[start - 1]) != _kind(compact[start])
+        before = (
+            start in edges
+            or _kind(compact[start - 1]) != _kind(compact[start])
+            or any(compact.endswith(n, 0, start) for n in others)
+        )
         after = (
             end in edges
             or compact[end] in _AFTER_NAME
+            or compact.startswith("先生", end)
             or _kind(compact[end]) != _kind(compact[end - 1])
+            or any(compact.startswith(n, end) for n in others)
         )
         if before and after:
             return True
@@ -113,7 +127,7 @@ def holds(read: str, value: str) -> bool:
 
 # What separates the groups of a phone, postal or insurance number as
 # printed or as OCR reads it: a dash or its look-alikes, a dot, a space.
-_DIGIT_SEPARATORS = re.compile(r"(?<=\d)[\s\-.・･·一ー－―‐−–()（）]+(?=\d)")
+_DIGIT_SEPARATORS = re.compile(r"(?<=\d)[\s\-.・･·一ー－―‐−–—()（）]+(?=\d)")
 
 
 def holds_number(read: str, value: str) -> bool:
@@ -143,37 +157,49 @@ def value_text(value: object) -> str:
 
 
 def agreed(
-    gray: np.ndarray, candidates: Mapping[str, tuple[object, Box]], *, lang: str
+    gray: np.ndarray,
+    candidates: Mapping[str, tuple[object, Box]],
+    *,
+    lang: str,
+    neighbours: Iterable[str] = (),
 ) -> set[str]:
     """The fields whose value the second reading, with ``lang``, also holds.
 
-    candidates maps a field path to its value and its box on the page."""
-    crops: list[tuple[str, np.ndarray, str]] = []
+    candidates maps a field path to its value and its box on the page;
+    neighbours are the other values found on it (``holds``). A list agrees
+    when every item is held: numbered lines ("1. …", "2. …") put digits
+    between the items that the joined value does not have."""
+    crops: list[tuple[str, np.ndarray, list[str]]] = []
     height, width = gray.shape
     for path, (value, box) in candidates.items():
-        wanted = value_text(value)
+        items = [value_text(v) for v in value] if isinstance(value, list) else [value_text(value)]
         x, y, w, h = box
         # A character's width to each side: where the first reading dropped
         # a value's first character (嚥 of 嚥下), the second must see it.
-        side = max(MARGIN, min(h, 60))
+        # A number's box is its word's box cut evenly into characters, and
+        # "TEL 0869-28-8234" puts the cut a digit or two late: its crop is
+        # wider (a whole run of digits must still match, so a neighbour's
+        # digits cannot make an agreement).
+        side = max(MARGIN, min(h, 60) * (NUMBER_SIDE if path in DIGITS else 1))
         crop = gray[
             max(0, y - MARGIN) : min(height, y + h + MARGIN),
             max(0, x - side) : min(width, x + w + side),
         ]
-        if comparable(wanted) and crop.size:
-            crops.append((path, crop, wanted))
+        if items and all(comparable(i) for i in items) and crop.size:
+            crops.append((path, crop, items))
     if not crops:
         return set()
     stack, tops = stack_images([crop for _, crop, _ in crops], gap=GAP, left=20)
-    spans = [
-        (path, y, y + crop.shape[0], wanted)
-        for y, (path, crop, wanted) in zip(tops, crops, strict=True)
-    ]
     segments = segments_from_data(run_tesseract(stack, psm=6, lang=lang))
+    others = [n for n in neighbours if comparable(n)]
     confirmed = set()
-    for path, top, bottom, wanted in spans:
-        read = " ".join(s.text for s in _within(segments, top, bottom))
-        if (holds_number if path in DIGITS else holds)(read, wanted):
+    for top, (path, crop, items) in zip(tops, crops, strict=True):
+        read = " ".join(s.text for s in _within(segments, top, top + crop.shape[0]))
+        if path in DIGITS:
+            ok = all(holds_number(read, item) for item in items)
+        else:
+            ok = all(holds(read, item, others) for item in items)
+        if ok:
             confirmed.add(path)
     return confirmed
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from . import glyphs
 from .calibrate import ILLEGIBLE_PAGE_CONF, LOW_PAGE_CONF, calibrated, never_green
 from .cells import read_table
-from .confirm import CONFIRMABLE, DIGITS, LEAST, agreed
+from .confirm import CONFIRMABLE, DIGITS, LEAST, agreed, value_text
 from .digits import read_spaced_digits
 from .errors import OcrFailed
 from .extract import RELATIONS, Found, extract
@@ -154,7 +154,14 @@ def _confirm_by_second_reading(
         if LEAST <= shown < 0.9:
             candidates[path] = (f.value, f.box)
     try:
-        confirmed = agreed(gray, candidates, lang=second)
+        # Every value found, item by item: where one runs on into a
+        # candidate in the second reading, its end marks the candidate's start.
+        neighbours = [
+            value_text(item)
+            for f in found.values()
+            for item in (f.value if isinstance(f.value, list) else [f.value])
+        ]
+        confirmed = agreed(gray, candidates, lang=second, neighbours=neighbours)
     except OcrFailed as e:
         # The page was read; only the check failed (the other model missing,
         # a timeout). Its values stand as read, unconfirmed: failing the job
