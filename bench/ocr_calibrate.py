@@ -312,7 +312,7 @@ def check_bars(fields: dict[str, Any], seeds: list[int], scorer: Any) -> None:
                     table=fields,
                     bar=bar,
                 )
-                if cap_small_kana(value, confidence) >= 0.9:
+                if cap_small_kana(key, value, confidence) >= 0.9:
                     green[bar].append(ok)
     print(f"held out: {len(seeds)} sheets, {pairs} (sheet, field) pairs")
     print(f"{'bar':>5s} {'coverage':>9s} {'precision':>10s} {'wrong':>6s}")
