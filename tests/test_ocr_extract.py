@@ -588,6 +588,23 @@ def test_it_takes_the_one_old_date_for_the_birth_date_when_its_label_was_lost() 
     assert "birth_date" not in two  # whose birthday, of two?
 
 
+def test_it_takes_the_age_from_the_dates_when_the_age_read_lost_a_digit() -> None:
+    from transfer.ocr.extract import extract
+
+    def age_of(age: str) -> tuple[int, float]:
+        found = extract(
+            _cells(["記入日", "2025年6月21日"], 0, 0)
+            + _cells(["生年月日", "昭和3年6月29日"], 1, 2)
+            + _cells(["年齢", age], 2, 4)
+        )
+        return found["age"].value, found["age"].score
+
+    assert age_of("6歳")[0] == 96  # 96 with its 9 lost
+    assert age_of("6歳")[1] <= 0.6
+    assert age_of("69歳") == (69, 0.3)  # another number: one of them misread
+    assert age_of("96歳")[0] == 96
+
+
 @pytest.mark.parametrize(
     ("line", "postal", "most"),
     [

@@ -402,6 +402,11 @@ def test_it_doubts_a_small_kana_only_where_spelling_puts_none() -> None:
         ("vitals.spo2", 82, 0.98),
         ("vitals.heart_rate", 120, 0.98),
         ("vitals.temperature_c", 39.6, 0.98),
+        # No one under 40 is insured for long-term care: 4 is 94 misread.
+        ("age", 4, 0.85),
+        ("age", 39, 0.85),
+        ("age", 40, 0.98),
+        ("age", 94, 0.98),
     ],
 )
 def test_it_never_shows_a_value_that_cannot_have_been_printed_as_certain(
