@@ -19,6 +19,8 @@ def value(text: str) -> Value:
         ("なし。 救急搬送・入院治療を希望", False, "救急搬送・入院治療を希望"),
         ("無 積極的な治療を希望", False, "積極的な治療を希望"),
         ("同意あり", True, None),
+        # The gap after the answer lost in the cell's reading.
+        ("なし心肺蘇生を含むすべての処置を希望。", False, "心肺蘇生を含むすべての処置を希望"),
         (
             "心肺蘇生を希望 しない(DNAR) DNAR同意書あり(家族署名済み)",
             True,
@@ -35,9 +37,12 @@ def test_it_keeps_the_dnar_answer_out_of_the_wish(text: str, dnar: bool, wish: s
 
 def test_it_does_not_take_a_wish_that_starts_otherwise_for_an_answer() -> None:
     out = parse_directive(value("ありのままの生活を希望"))
+    home = parse_directive(value("有料老人ホームでの看取りを希望"))
 
     assert "dnar" not in out
     assert out["advance_directive"].value == "ありのままの生活を希望"
+    assert "dnar" not in home
+    assert home["advance_directive"].value == "有料老人ホームでの看取りを希望"
 
 
 def test_it_drops_a_garbled_when_clause_from_the_illness_without_guessing_the_time() -> None:
@@ -688,6 +693,21 @@ def test_it_reads_a_relation_whose_closing_bracket_was_lost_at_the_line_end() ->
     assert out["key_person.relation"].value == "長男の妻"
     assert out["key_person.relation"].score <= 0.6  # "(長男" may have been cut short
     assert "key_person.relation" not in no_relation
+
+
+def test_it_ends_the_name_at_brackets_whose_relation_was_not_read() -> None:
+    from transfer.ocr.extract import Value, parse_key_person
+
+    line = "高田誠() 070-1622-6148"
+    out = parse_key_person(Value(line, None, 1.0, [line]))
+
+    assert out["key_person.name"].value == "高田誠"
+    assert "key_person.relation" not in out
+    assert (
+        parse_key_person(Value("K吉田聡 090-1234-5678", None, 1.0, []))["key_person.name"].value
+        == "吉田聡"
+    )  # a speck read as a letter before the name
+    assert out["key_person.phone"].value == "070-1622-6148"
 
 
 def test_it_reads_a_record_date_with_a_misread_era_as_reiwa() -> None:

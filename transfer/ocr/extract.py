@@ -711,6 +711,9 @@ def name_score(name: str) -> float:
 def person_name(text: str) -> str | None:
     text = clean_text(text)
     text = re.sub(r"\s*(様|殿|さん|先生)$", "", text)
+    # A Latin letter or two before a name in kanji is a speck or a ruled
+    # line read as a letter ("K吉田聡"): no Japanese name starts that way.
+    text = re.sub(r"^[A-Za-z]{1,2}\s*(?=[\u4e00-\u9fff])", "", text)
     text = text.strip()
     return text or None
 
@@ -1055,6 +1058,10 @@ def parse_key_person(v: Value) -> dict[str, Found]:
         relation = m[1]
         # "黒田 直美(孫) ☎…": what follows the relation is the phone part.
         text = text[: m.start()]
+    elif empty := re.search(r"[(（]\s*[)）]", text):
+        # The relation inside the brackets not read at all ("高田誠()" for
+        # 高田誠(甥)): the name ends there; there is no relation to give.
+        text = text[: empty.start()]
     else:
         m = re.match(r"\s*(" + RELATION_RE + r")\s*(?=\S\S)", squash(text))
         # A one-kanji relation may be the first kanji of a family name
@@ -1125,6 +1132,11 @@ def parse_physician(v: Value, *, has_clinic_label: bool) -> dict[str, Found]:
 # The answer alone at the start of a DNAR row whose "DNAR" was taken as the
 # row's label ("DNAR | 有。施設での看取りを希望。"): the decision, not the wish.
 LEAD_ANSWER = re.compile(r"(同意あり|あり|有り?|なし|無し?)(?:[。、,.]|\s+|$)")
+# The same answer with the gap before the wish lost ("なし心肺蘇生を含む…"):
+# only a kana answer, and only before kanji or katakana, so that a wish
+# that starts with 有 or 無 (有料老人ホームで…) or a phrase like なしの場合
+# is not cut.
+GLUED_ANSWER = re.compile(r"(同意あり|あり|なし)(?=[\u4e00-\u9fff\u30a1-\u30fa]{2})")
 
 
 def parse_directive(v: Value) -> dict[str, Found]:
@@ -1134,7 +1146,7 @@ def parse_directive(v: Value) -> dict[str, Found]:
     # nfkc drops the gaps inside Japanese words ("希望 しない"), so phrases
     # match; the lead answer is looked for before, while its gap still shows.
     dnar, p, rest = parse_dnar_text(nz.nfkc(raw))
-    if dnar is None and (lead := LEAD_ANSWER.match(raw)):
+    if dnar is None and (lead := LEAD_ANSWER.match(raw) or GLUED_ANSWER.match(raw)):
         dnar, p, rest = lead[1][0] in "同あ有", 0.8, nz.nfkc(raw[lead.end() :])
     if dnar is not None:
         out["dnar"] = Found(dnar, p, v.box)
