@@ -985,7 +985,8 @@ def fix_address(text: str, *, postal: str | None = None) -> str:
     """Repairs that the shape of a Japanese address allows.
 
     - a speck read after the last number ("481-4 上:", "11-26 1:");
-    - 丁目 with 目 misread ("5丁日", "5丁卓");
+    - 丁目 with 目 misread ("5丁日", "5丁卓"), or 丁 ("5」目");
+    - a room number's 号 misread ("402呈");
     - the prefecture with one character misread ("周山県", "岡」県") when
       only one prefecture is that close, or only one of those close is the
       postal code's (周山県 is one character from 岡山県 and 富山県; 〒702
@@ -994,6 +995,11 @@ def fix_address(text: str, *, postal: str | None = None) -> str:
     """
     text = re.sub(r"(?<=\d)\s*(?:\s\S|[^\d\s-])?[:：;]$", "", text)
     text = re.sub(r"(?<=\d)丁[^目\d\s](?=\s*\d)", "丁目", text)
+    text = re.sub(r"(?<=\d)\s*[」亅JT]\s*目(?=\s*\d)", "丁目", text)
+    # A room number's 号 misread (コーポ備中402呈): three digits after a
+    # building's name, not a block number's last part (1-2-345), then one
+    # character to end the address.
+    text = re.sub(r"(?<=[^\d\s\-−ー一]\d{3})\s*[^\d\s号]$", "号", text)
     squashed = text.replace(" ", "")
     head = squashed[:12]
     exact = [(head.find(p), p) for p in PREFECTURES if p in head]
