@@ -810,8 +810,14 @@ def fix_facility_name(name: str) -> str:
 
 
 def fix_clinic_name(name: str) -> str:
-    """ "小川内科タリニック" → 小川内科クリニック."""
-    return _fix_fuzzy_part(name, CLINIC_KINDS, at_end=True)
+    """ "小川内科タリニック" → 小川内科クリニック; "大森医陸" → 大森医院 (the
+    second character of a two-character kind, when the first was read
+    right); "小林内料" → 小林内科; a speck read between a specialty and
+    クリニック ("片山内科ク2クリニック")."""
+    fixed = _fix_fuzzy_part(name, CLINIC_KINDS, at_end=True)
+    fixed = re.sub(r"(?<=[医病])[^院療師科\s\d]$", "院", fixed)
+    fixed = re.sub(r"(?<=[内外児膚眼])料(?=\s*(?:クリニック|医院|診療所|病院)$)", "科", fixed)
+    return re.sub(r"(?<=科)\s*[\dA-Za-zァ-ヶ]{1,2}\s*(?=クリニック$)", "", fixed)
 
 
 MISREAD_SHOWA_REIWA = re.compile(r"(?<![昭令])[^\s\d昭令平大明元]\s*和(?=\s*(?:\d{1,2}|元)\s*年)")
@@ -985,7 +991,8 @@ def fix_address(text: str, *, postal: str | None = None) -> str:
     """Repairs that the shape of a Japanese address allows.
 
     - a speck read after the last number ("481-4 上:", "11-26 1:");
-    - 丁目 with 目 misread ("5丁日", "5丁卓"), or 丁 ("5」目");
+    - 丁目 with 目 misread ("5丁日", "5丁卓", "4丁上日"), or 丁 ("5」目");
+    - a dot between block numbers ("2.23-28");
     - a room number's 号 misread ("402呈");
     - the prefecture with one character misread ("周山県", "岡」県") when
       only one prefecture is that close, or only one of those close is the
@@ -995,7 +1002,11 @@ def fix_address(text: str, *, postal: str | None = None) -> str:
     """
     text = re.sub(r"(?<=\d)\s*(?:\s\S|[^\d\s-])?[:：;]$", "", text)
     text = re.sub(r"(?<=\d)丁[^目\d\s](?=\s*\d)", "丁目", text)
-    text = re.sub(r"(?<=\d)\s*[」亅JT]\s*目(?=\s*\d)", "丁目", text)
+    text = re.sub(r"(?<=\d)\s*[」亅JT\]]\s*目(?=\s*\d)", "丁目", text)
+    text = re.sub(r"(?<=\d)丁上日(?=\s*\d)", "丁目", text)  # 目 read as two
+    # Block numbers are joined by dashes; a dot between digits is one misread
+    # ("富岡2.23-28").
+    text = re.sub(r"(?<=\d)\s*[.．・]\s*(?=\d)", "-", text)
     # A room number's 号 misread (コーポ備中402呈): three digits after a
     # building's name, not a block number's last part (1-2-345), then one
     # character to end the address.
