@@ -1248,3 +1248,25 @@ def test_it_stops_counting_edits_past_the_limit() -> None:
     assert _edit_distance("高血圧症", "既往歴", 1) == 2
     assert _edit_distance("高血圧症", "既往歴") == 4
     assert _edit_distance("ab", "abcdef", 2) == 3
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("タ方より反応が鈍い", "夕方より反応が鈍い"),
+        ("1錠 分2 朝タ食後", "1錠 分2 朝夕食後"),
+        ("右上下肢の脱カと構音障害", "右上下肢の脱力と構音障害"),
+        ("松本ハ重", "松本八重"),
+        ("山田浩ニ", "山田浩二"),
+        # Katakana among katakana, and the counter of months, stay.
+        ("ビタミンC", "ビタミンC"),
+        ("タクシーで来院", "タクシーで来院"),
+        ("3カ月前から", "3カ月前から"),
+    ],
+)
+def test_it_reads_a_lone_katakana_among_kanji_as_the_kanji_it_looks_like(
+    read: str, meant: str
+) -> None:
+    from transfer.ocr.extract import clean_text
+
+    assert clean_text(read) == meant

@@ -667,8 +667,44 @@ class Found:
     broken: bool = False
 
 
+# Katakana that OCR reads for the kanji they look like (夕方 as タ方, 脱力
+# as 脱カ, 八重 as ハ重): one standing alone among kanji, with no kana of its
+# own script beside it, is the kanji. カ after a digit is the counter of
+# 3カ月, and stays.
+KANJI_LOOKALIKE = {"タ": "夕", "カ": "力", "ハ": "八", "ニ": "二", "ロ": "口", "エ": "工"}
+
+
+def _is_katakana(ch: str) -> bool:
+    return "\u30a1" <= ch <= "\u30ff"
+
+
+def _is_kanji(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def lone_katakana_to_kanji(text: str) -> str:
+    out = list(text)
+    for i, ch in enumerate(text):
+        kanji = KANJI_LOOKALIKE.get(ch)
+        if kanji is None:
+            continue
+        before = text[i - 1] if i else ""
+        after = text[i + 1] if i + 1 < len(text) else ""
+        if _is_katakana(before) or _is_katakana(after):
+            continue
+        if ch == "タ":
+            ok = _is_kanji(after)  # 夕方, 朝夕食後, 1タ食
+        elif ch == "カ" and before.isdigit():
+            ok = False
+        else:
+            ok = _is_kanji(before)  # 脱力, 八重, 浩二
+        if ok:
+            out[i] = kanji
+    return "".join(out)
+
+
 def clean_text(text: str) -> str:
-    text = squash(text)
+    text = lone_katakana_to_kanji(squash(text))
     # One of a pair of round brackets read as a square or curly one
     # ("(家族同意済み}").
     text = re.sub(r"\(([^()\[\]{}]*)[}\]]", r"(\1)", text)
