@@ -1270,3 +1270,27 @@ def test_it_reads_a_lone_katakana_among_kanji_as_the_kanji_it_looks_like(
     from transfer.ocr.extract import clean_text
 
     assert clean_text(read) == meant
+
+
+def test_it_finds_the_era_of_a_birth_date_from_the_age_when_no_era_was_read() -> None:
+    from transfer.ocr.extract import Found, extract
+
+    def read(age: str) -> dict[str, Found]:
+        # 昭和, the circled option, read as 明和 and 大正 lost: no era.
+        return extract(
+            _cells(["記入日", "令和6年6月11日"], 0, 0)
+            + _cells(["生年月日", "明治 (PD明和 15年2月11日"], 1, 2)
+            + _cells(["年齢", age], 2, 4)
+        )
+
+    found = read("98歳")
+    assert found["birth_date"].value == "1926-02-11"  # 大正15年: 98 on 2024-06-11
+    assert found["birth_date"].score <= 0.6
+    assert "birth_date" not in read("70歳")  # no era gives 70
+    assert not any(k.startswith("_") for k in found)
+
+
+def test_it_reads_a_year_with_a_speck_before_its_kanji() -> None:
+    from transfer.ocr import normalise as nz
+
+    assert nz.parse_date("1939q年4月28日") == ("1939-04-28", pytest.approx(0.85))

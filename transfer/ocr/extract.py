@@ -1579,6 +1579,10 @@ def extract(
             else:
                 v = Value(rest, v.box, 0.0, [rest])
         put_all(parse_birth(v, today_iso), v.conf)
+        if "birth_date" not in found and (m := ERALESS_DATE.search(nz.nfkc(v.text))):
+            # No era read (the circled option not found, its print garbled):
+            # the year within it may still follow from the age.
+            found[ERALESS_BIRTH] = Found((int(m[1]), int(m[2]), int(m[3])), v.conf, v.box)
     if v := first("age"):
         age, p = nz.parse_age(v.text)
         put("age", Found(age, min(p, v.conf), v.box))
@@ -1802,6 +1806,8 @@ def extract(
     if "birth_date" not in found and (v := _old_date(segments, found.get("written_date"))):
         put_all(parse_birth(v, today_iso), v.conf)
     _check_age(found)
+    # After the age's check: a birth date made from the age is no evidence for it.
+    _birth_by_age(found)
     _check_onset_date(found)
     # Before the name's reading: a name its furigana confirms stays confirmed.
     _check_wording(found)
@@ -2103,6 +2109,33 @@ def _lone_age(segments: list[Segment]) -> Found | None:
         return None
     box, conf = _read_of([seg])
     return Found(age, min(p, conf, LONE_AGE_SCORE), box)
+
+
+# A hand-filled form's birth date whose circled era was not found: the
+# year within the era, month and day ("15年2月11日"), kept until the age
+# and the record date can tell the era.
+ERALESS_BIRTH = "_birth_eraless"
+ERALESS_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+ERAS = ("明治", "大正", "昭和", "平成", "令和")
+
+
+def _birth_by_age(found: dict[str, Found]) -> None:
+    """The era of an era-less birth date: the one in which the date gives
+    the age read on the record's date. Only when exactly one era does, and
+    never surer than the age and the dates it came from."""
+    eraless = found.pop(ERALESS_BIRTH, None)
+    age, written = found.get("age"), found.get("written_date")
+    if eraless is None or "birth_date" in found or age is None or written is None:
+        return
+    year, month, day = eraless.value
+    fits = set()
+    for era in ERAS:
+        iso, _ = nz.parse_date(f"{era}{year}年{month}月{day}日")
+        if iso is not None and nz.age_at(iso, str(written.value)) == age.value:
+            fits.add(iso)
+    if len(fits) == 1:
+        score = min(eraless.score, age.score, written.score, 0.6)
+        found["birth_date"] = Found(fits.pop(), score, eraless.box)
 
 
 def _check_age(found: dict[str, Found]) -> None:

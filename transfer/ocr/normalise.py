@@ -375,12 +375,15 @@ def unglue_date(text: str) -> str:
 def _prep_date(s: str) -> tuple[str, bool]:
     text = nfkc(s)
     text = _ERA_LETTER_GLUE.sub(r"\1 ", text)
+    # A speck read as a letter between a whole year and its 年 ("1939q年"),
+    # before it could be taken for a digit.
+    text, specks = re.subn(r"(?<=(?<!\d)\d{4})\s*[A-Za-z]\s*(?=年)", "", text)
     fixed = unglue_date(fix_digits(text))
     # 令 and 今 differ by one stroke; 今和 is no era.
     fixed = re.sub(r"今(?=\s*和\s*(?:\d|元))", "令", fixed)
     # Digits spaced out before 年/月/日 ("4月2 2 日") are one number.
     fixed = re.sub(r"(?<=\d) (?=\d\s*[年月日])", "", fixed)
-    repaired = fixed != text
+    repaired = fixed != text or specks > 0
     # Tesseract spaces out "1938 / 04 / 12"; spaces around separators mean nothing.
     return re.sub(r"\s*([./\-])\s*(?=\d)", r"\1", fixed), repaired
 
