@@ -1294,3 +1294,23 @@ def test_it_reads_a_year_with_a_speck_before_its_kanji() -> None:
     from transfer.ocr import normalise as nz
 
     assert nz.parse_date("1939q年4月28日") == ("1939-04-28", pytest.approx(0.85))
+
+
+@pytest.mark.parametrize(
+    ("printed", "birth", "age"),
+    [
+        ("S25.3.1274歳", "1950-03-12", 74),  # the day glued to the age
+        ("S25.3.1 2 74歳", "1950-03-12", 74),  # and spaced out
+        ("1950/03/1274歳", "1950-03-12", 74),
+        ("S25.3.12(74歳)", "1950-03-12", 74),  # apart: as read
+    ],
+)
+def test_it_splits_a_day_glued_to_the_age_where_the_record_date_says(
+    printed: str, birth: str, age: int
+) -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract(_cells(["記入日", "2024年6月11日"], 0, 0) + _cells(["生年月日", printed], 1, 2))
+
+    assert (found["birth_date"].value, found["age"].value) == (birth, age)
+    assert not any(k.startswith("_") for k in found)

@@ -885,7 +885,18 @@ def parse_birth(v: Value, today_iso: str | None) -> dict[str, Found]:
         years, pa = nz.parse_age(age[0])
         if years is not None:
             out["age"] = Found(years, pa, v.box)
+    if glued := GLUED_DAY_AGE.search(text):
+        # "S25.3.1274歳", "S3.4.1 6 97歳": where the day ends and the age
+        # begins, only the record's date can tell (_split_day_and_age).
+        digits = re.sub(r"\s", "", glued[2])
+        out[GLUED_BIRTH] = Found((glued[1], digits), (iso and p) or 0.5, v.box)
     return out
+
+
+# The day and the age run together: a date up to its last separator, then
+# three to five digits (spaces among them) before 歳.
+GLUED_DAY_AGE = re.compile(r"(\S*\d[./\-月])\s*(\d(?:\s?\d){2,4})\s*[歳才]")
+GLUED_BIRTH = "_birth_glued"
 
 
 # A postal code's two groups of digits, each with at most one space between
@@ -1805,6 +1816,7 @@ def extract(
                     break
     if "birth_date" not in found and (v := _old_date(segments, found.get("written_date"))):
         put_all(parse_birth(v, today_iso), v.conf)
+    _split_day_and_age(found)
     _check_age(found)
     # After the age's check: a birth date made from the age is no evidence for it.
     _birth_by_age(found)
@@ -2136,6 +2148,34 @@ def _birth_by_age(found: dict[str, Found]) -> None:
     if len(fits) == 1:
         score = min(eraless.score, age.score, written.score, 0.6)
         found["birth_date"] = Found(fits.pop(), score, eraless.box)
+
+
+def _split_day_and_age(found: dict[str, Found]) -> None:
+    """The birth date's day and the age read as one run of digits: split
+    where the date gives the age on the record's date, when exactly one
+    split does (1697 → the 16th, 97; the date alone had made it the 1st)."""
+    glued = found.pop(GLUED_BIRTH, None)
+    written = found.get("written_date")
+    if glued is None or written is None:
+        return
+    head, digits = glued.value
+    fits = []
+    for k in (1, 2):
+        day, age = digits[:k], digits[k:]
+        if not 1 <= len(age) <= 3 or (day.startswith("0") and k == 1):
+            continue
+        iso, _ = nz.parse_date(head + day)
+        try:
+            if iso is not None and nz.age_at(iso, str(written.value)) == int(age):
+                fits.append((iso, int(age)))
+        except ValueError:
+            continue
+    if len(fits) != 1:
+        return
+    iso, age = fits[0]
+    score = min(glued.score, 0.9)
+    found["birth_date"] = Found(iso, score, glued.box)
+    found["age"] = Found(age, score, glued.box)
 
 
 def _check_age(found: dict[str, Found]) -> None:
