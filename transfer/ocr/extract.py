@@ -851,7 +851,8 @@ def fix_clinic_name(name: str) -> str:
     right); "小林内料" → 小林内科; a speck read between a specialty and
     クリニック ("片山内科ク2クリニック")."""
     fixed = _fix_fuzzy_part(name, CLINIC_KINDS, at_end=True)
-    fixed = re.sub(r"(?<=[医病])[^院療師科\s\d]$", "院", fixed)
+    # Not 医療, 医師, 医科, nor 医大 (a medical university's hospital).
+    fixed = re.sub(r"(?<=[医病])[^院療師科大学\s\d]$", "院", fixed)
     fixed = re.sub(r"(?<=[内外児膚眼])料(?=\s*(?:クリニック|医院|診療所|病院)$)", "科", fixed)
     return re.sub(r"(?<=科)\s*[\dA-Za-zァ-ヶ]{1,2}\s*(?=クリニック$)", "", fixed)
 
@@ -1057,7 +1058,7 @@ def fix_address(text: str, *, postal: str | None = None) -> str:
     # A room number's 号 misread (コーポ備中402呈): three digits after a
     # building's name, not a block number's last part (1-2-345), then one
     # character to end the address.
-    text = re.sub(r"(?<=[^\d\s\-−ー一]\d{3})\s*[^\d\s号]$", "号", text)
+    text = re.sub(r"(?<=[^\d\s\-−ー一]\d{3})\s*[^\d\s号番地]$", "号", text)
     squashed = text.replace(" ", "")
     head = squashed[:12]
     exact = [(head.find(p), p) for p in PREFECTURES if p in head]
@@ -2143,8 +2144,11 @@ def _birth_by_age(found: dict[str, Found]) -> None:
     fits = set()
     for era in ERAS:
         iso, _ = nz.parse_date(f"{era}{year}年{month}月{day}日")
-        if iso is not None and nz.age_at(iso, str(written.value)) == age.value:
-            fits.add(iso)
+        try:
+            if iso is not None and nz.age_at(iso, str(written.value)) == age.value:
+                fits.add(iso)
+        except ValueError:
+            continue
     if len(fits) == 1:
         score = min(eraless.score, age.score, written.score, 0.6)
         found["birth_date"] = Found(fits.pop(), score, eraless.box)
