@@ -674,14 +674,6 @@ class Found:
 KANJI_LOOKALIKE = {"タ": "夕", "カ": "力", "ハ": "八", "ニ": "二", "ロ": "口", "エ": "工"}
 
 
-def _is_katakana(ch: str) -> bool:
-    return "\u30a1" <= ch <= "\u30ff"
-
-
-def _is_kanji(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff"
-
-
 def lone_katakana_to_kanji(text: str) -> str:
     out = list(text)
     for i, ch in enumerate(text):
@@ -690,14 +682,14 @@ def lone_katakana_to_kanji(text: str) -> str:
             continue
         before = text[i - 1] if i else ""
         after = text[i + 1] if i + 1 < len(text) else ""
-        if _is_katakana(before) or _is_katakana(after):
+        if nz.is_katakana(before) or nz.is_katakana(after):
             continue
         if ch == "タ":
-            ok = _is_kanji(after)  # 夕方, 朝夕食後, 1タ食
+            ok = nz.is_kanji(after)  # 夕方, 朝夕食後, 1タ食
         elif ch == "カ" and before.isdigit():
             ok = False
         else:
-            ok = _is_kanji(before)  # 脱力, 八重, 浩二
+            ok = nz.is_kanji(before)  # 脱力, 八重, 浩二
         if ok:
             out[i] = kanji
     return "".join(out)
@@ -2129,7 +2121,6 @@ def _lone_age(segments: list[Segment]) -> Found | None:
 # and the record date can tell the era.
 ERALESS_BIRTH = "_birth_eraless"
 ERALESS_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-ERAS = ("明治", "大正", "昭和", "平成", "令和")
 
 
 def _birth_by_age(found: dict[str, Found]) -> None:
@@ -2142,7 +2133,7 @@ def _birth_by_age(found: dict[str, Found]) -> None:
         return
     year, month, day = eraless.value
     fits = set()
-    for era in ERAS:
+    for era in ERA_NAMES:
         iso, _ = nz.parse_date(f"{era}{year}年{month}月{day}日")
         try:
             if iso is not None and nz.age_at(iso, str(written.value)) == age.value:

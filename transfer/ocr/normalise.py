@@ -1046,6 +1046,21 @@ _HIRAGANA_TO_KATAKANA = {c: c + 0x60 for c in range(0x3041, 0x3097)} | {
 }
 
 
+def is_kanji(ch: str) -> bool:
+    """A CJK unified ideograph (the common kanji block)."""
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def is_kana(ch: str) -> bool:
+    """A hiragana or katakana letter (not the long-vowel mark ー)."""
+    return "\u3041" <= ch <= "\u3096" or "\u30a1" <= ch <= "\u30fa"
+
+
+def is_katakana(ch: str) -> bool:
+    """A character of the katakana block, the long-vowel mark ー included."""
+    return "\u30a1" <= ch <= "\u30ff"
+
+
 def hiragana_to_katakana(s: str) -> str:
     """Hiragana as katakana, everything else as it is."""
     return s.translate(_HIRAGANA_TO_KATAKANA)

@@ -20,7 +20,12 @@ from .errors import OcrFailed
 from .extract import RELATIONS, Found, extract
 from .image import load_photo
 from .marks import read_marks
-from .normalise import parse_dementia_level, parse_insurance_number, phone_is_whole
+from .normalise import (
+    is_kana,
+    parse_dementia_level,
+    parse_insurance_number,
+    phone_is_whole,
+)
 from .preprocess import prepare
 from .reading import reading_like, reads_as
 from .recognise import Char, Segment, inside, run_tesseract, segments_from_data
@@ -153,6 +158,8 @@ def _confirm_by_second_reading(
         shown = calibrated(path, f.score, layout=layout, page_conf=page_conf, quality=quality)
         if LEAST <= shown < 0.9:
             candidates[path] = (f.value, f.box)
+    if not candidates:
+        return  # nothing amber to confirm: no second reading
     try:
         # Every value found, item by item: where one runs on into a
         # candidate in the second reading, its end marks the candidate's start.
@@ -254,10 +261,6 @@ _SMALL_VOWEL_BASE = {
 _VOWELS = set("アイウエオンーあいうえおん")
 
 
-def _is_kana(ch: str) -> bool:
-    return "\u3041" <= ch <= "\u3096" or "\u30a1" <= ch <= "\u30fa"
-
-
 def small_kana_irregular(value: object) -> bool:
     """Whether some small kana of the value stands where Japanese spelling
     puts none, so that it is likelier a full-size one read small."""
@@ -269,14 +272,14 @@ def small_kana_irregular(value: object) -> bool:
                 continue
             before = text[i - 1] if i else ""
             after = text[i + 1] if i + 1 < len(text) else ""
-            if not _is_kana(before) or SMALL_KANA.fullmatch(before) or before in "ンんー":
+            if not is_kana(before) or SMALL_KANA.fullmatch(before) or before in "ンんー":
                 return True
             if ch in "ャュョゃゅょ" and before not in _YOON_BASE:
                 return True
             if ch in "ァィゥェォぁぃぅぇぉ" and before not in _SMALL_VOWEL_BASE.get(ch, ()):
                 return True
             if ch in "ッっ" and (
-                not _is_kana(after) or SMALL_KANA.fullmatch(after) or after in _VOWELS
+                not is_kana(after) or SMALL_KANA.fullmatch(after) or after in _VOWELS
             ):
                 return True
             if ch in "ヮゎ":
