@@ -416,6 +416,22 @@ def test_it_reads_a_temperature_whose_degree_sign_is_misread(text: str) -> None:
     assert parse_vitals(text, None, 0.95, block=True)["vitals.temperature_c"].value == 39.7
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "体温 36・4て 血圧 T1070 拍 52/分",
+        "体温 36-4°C mm 95/42mmHs",
+        "体温36・4て 血圧170/84mmHs",
+        "各温 36・4C 圧 155/79",
+    ],
+)
+def test_it_reads_a_temperature_whose_point_is_read_as_a_dot_or_hyphen(text: str) -> None:
+    """Handwritten 36.4℃ read as 36・4て had been taken as 36.0."""
+    from transfer.ocr.extract import parse_vitals
+
+    assert parse_vitals(text, None, 0.95, block=True)["vitals.temperature_c"].value == 36.4
+
+
 def test_it_crops_each_vital_sign_to_its_own_label_and_value() -> None:
     from transfer.ocr.extract import extract
 

@@ -536,6 +536,8 @@ def test_it_rejects_bad_insurance_numbers(raw: str) -> None:
         ("36.54", 36.5, 1.0),
         ("39,6", 39.6, 0.85),
         ("39・6", 39.6, 0.85),
+        ("36-8°C", 36.8, 0.85),  # a hyphen for the point, before one digit only
+        ("36-37", 36.0, 0.9),
         ("37℃", 37.0, 0.9),
         ("396", 39.6, 0.6),
         ("39 6℃", 39.6, 0.6),

@@ -1340,11 +1340,16 @@ def parse_dnar_text(text: str) -> tuple[bool | None, float, str]:
     return None, 0.0, text
 
 
+# A temperature's decimal point as OCR reads it (normalise.parse_temperature
+# takes each).
+TEMP_POINT = "[.,・·･-]"
 # Single-letter abbreviations (P, R) only count when they stand alone:
 # "BP" holds a P and "HR" an R.
 VITAL_PATTERNS: dict[str, re.Pattern[str]] = {
+    # The point may be read as a middle dot or a hyphen (36・4て, 36-8°C):
+    # stopping at it had read 36.0.
     "temperature_c": re.compile(
-        r"(?:体温|BT|KT)\s*[:：]?\s*(\d{2}\s*[.,]?\s*\d?)(?!\d)\s*(?:℃|°C|度|で|C)?"
+        rf"(?:体温|BT|KT)\s*[:：]?\s*(\d{{2}}\s*{TEMP_POINT}?\s*\d?)(?!\d)\s*(?:℃|°C|度|で|C)?"
     ),
     "bp": re.compile(r"(?:血圧|BP|Bp)\s*[:：]?\s*(\d{2,3}\s*[/／]\s*\d{2,3})"),
     "heart_rate": re.compile(
@@ -1368,7 +1373,7 @@ VITAL_PATTERNS: dict[str, re.Pattern[str]] = {
 # ("各圧 136/87", "有拍 98", "画吸 28"): the last one still tells the sign.
 # Only there: on the whole page "圧" also ends 高血圧.
 VITAL_LABELS_LOOSE: dict[str, re.Pattern[str]] = {
-    "temperature_c": re.compile(r"温\s*[:：]?\s*(\d{2}\s*[.,]?\s*\d?)(?!\d)"),
+    "temperature_c": re.compile(rf"温\s*[:：]?\s*(\d{{2}}\s*{TEMP_POINT}?\s*\d?)(?!\d)"),
     "bp": re.compile(r"圧\s*[:：]?\s*(\d{2,3}\s*[/／]\s*\d{2,3})"),
     "heart_rate": re.compile(r"拍数?\s*[:：]?\s*(\d{2,3})(?!\d|\s*[/／.]\s*\d)"),
     "resp_rate": re.compile(r"吸数?\s*[:：]?\s*(\d{1,2})(?!\d|\s*[/／.]\s*\d)"),
@@ -1402,7 +1407,7 @@ VITAL_BY_SHAPE: dict[str, re.Pattern[str]] = {
     "heart_rate": re.compile(r"(?<![\d.])(\d{2,3})\s*(?:bpm|拍\s*/\s*分)", re.IGNORECASE),
     "spo2": re.compile(r"(?<![\d.])(\d{2,3}\s*%)"),
     # ℃ handwritten is read as で, て or C ("39.7でて").
-    "temperature_c": re.compile(r"(?<![\d.])(\d{2}\s*[.,]\s*\d)\s*(?:℃|°C|度|で|て|C)"),
+    "temperature_c": re.compile(rf"(?<![\d.])(\d{{2}}\s*{TEMP_POINT}\s*\d)\s*(?:℃|°C|度|で|て|C)"),
 }
 BY_SHAPE = 0.6
 

@@ -726,7 +726,7 @@ def parse_insurance_number(s: str) -> Parsed[str]:
 
 _TEMP_MIN, _TEMP_MAX = 30.0, 43.0
 _TENTH = Decimal("0.1")
-_RE_TEMP_DEC = re.compile(r"(?<![\d.,])(\d{2})\s*([.,・·])\s*(\d{1,2})(?!\d)")
+_RE_TEMP_DEC = re.compile(r"(?<![\d.,])(\d{2})\s*(?:([.,・·])\s*(\d{1,2})|(-)\s*(\d))(?!\d)")
 _RE_TEMP_SPACE = re.compile(r"(?<![\d.,])(\d{2}) (\d)(?=\s*(?:°|度|C|$))")
 _RE_TEMP_INT = re.compile(r"(?<![\d.,])(\d{2,3})(?![\d.,])")
 
@@ -734,7 +734,7 @@ _RE_TEMP_INT = re.compile(r"(?<![\d.,])(\d{2,3})(?![\d.,])")
 def parse_temperature(s: str) -> Parsed[float]:
     """Body temperature in °C, one decimal, 30.0–43.0.
 
-    39.6℃ / 39.6°C / 39.6度 → 39.6; a comma or ・ read for the point → 0.85; a space
+    39.6℃ / 39.6°C / 39.6度 → 39.6; a comma, ・ or hyphen read for the point → 0.85; a space
     for the point (``39 6℃``) → 0.6; a lost point (``396``) → 39.6 at 0.6; a whole
     number (``37℃``) → 37.0 at 0.9.
     """
@@ -743,7 +743,9 @@ def parse_temperature(s: str) -> Parsed[float]:
     m = _RE_TEMP_DEC.search(text)
     if m is not None:
         # Half-up from the written digits: float rounding would turn 36.55 into 36.5.
-        value = float(Decimal(f"{m.group(1)}.{m.group(3)}").quantize(_TENTH, ROUND_HALF_UP))
+        # A hyphen is a point only before a single digit: 36-37 is no 36.4.
+        decimals = m.group(3) or m.group(5)
+        value = float(Decimal(f"{m.group(1)}.{decimals}").quantize(_TENTH, ROUND_HALF_UP))
         p = 1.0 if m.group(2) == "." else 0.85
     elif (m := _RE_TEMP_SPACE.search(text)) is not None:
         value, p = float(f"{m.group(1)}.{m.group(2)}"), 0.6
