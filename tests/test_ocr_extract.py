@@ -822,6 +822,22 @@ def test_it_tells_a_misread_prefecture_by_the_postal_code(postal: str, meant: st
         ("ランソプラゾール0D錠15mg 1錠 分1 朝食後", "ランソプラゾールOD錠15mg"),
         ("フロセミド錠g20mg 1錠 分1 朝食後", "フロセミド錠20mg"),
         ("酸化マグネシウム錠330mg 3錠 分3 毎食後", "酸化マグネシウム錠330mg"),
+        # A salt's 酸 misread or dropped.
+        ("メトホルミン塩琶塩錠250mg 2錠 分2", "メトホルミン塩酸塩錠250mg"),
+        ("ビソプロロールフマル倒塩錠2.5mg 1錠 分1", "ビソプロロールフマル酸塩錠2.5mg"),
+        ("ゾルピデム酒石可塩錠5mg 1錠 就寝前", "ゾルピデム酒石酸塩錠5mg"),
+        ("ドネペジル塩科塩OD錠5mg 1錠 分1", "ドネペジル塩酸塩OD錠5mg"),
+        ("メトホルミン塩塩錠250mg 2錠 分2", "メトホルミン塩酸塩錠250mg"),
+        # and left alone where it was read, or where no kanji stands there
+        ("クロピドグレル硫酸塩錠75mg 1錠 分1", "クロピドグレル硫酸塩錠75mg"),
+        ("ナトリウム塩錠500mg 1錠 分1", "ナトリウム塩錠500mg"),
+        # A P read beside the D of an orally disintegrating form.
+        ("ハルナールDP錠0.2mg 1錠 分1", "ハルナールD錠0.2mg"),
+        ("ハルナールPD錠0.2mg 1錠 分1", "ハルナールD錠0.2mg"),
+        ("メマリーOPD錠10mg 1錠 分1", "メマリーOD錠10mg"),
+        # μ read as x or a slash.
+        ("チラーヂンS錠50xg 1錠 分1", "チラーヂンS錠50μg"),
+        ("エルデカルシトールカプセル0.75/g 1カプセル", "エルデカルシトールカプセル0.75μg"),
     ],
 )
 def test_it_repairs_a_drug_name_its_form_makes_certain(line: str, name: str) -> None:

@@ -1238,10 +1238,24 @@ DOSE_COUNT_MISREAD = re.compile(
 SALT_MISREAD = "場培坦埴垣"
 
 
+# A salt's 酸 (塩酸塩, フマル酸塩, 酒石酸塩) misread as another kanji or
+# dropped: between a drug's katakana stem (or 塩, 酒石, 硫) and the 塩 that
+# ends its name before the form, Japanese drug names put no kanji but 酸
+# (塩琶塩, フマル倒塩, 酒石可塩, 塩塩錠).
+_SALT_END = r"塩(?=\s*(?:OD|錠|カプセル|散|顆粒|細粒|注|\d))"
+SALT_ACID_MISREAD = re.compile(rf"(?<=[\u30a1-\u30faー塩石硫])(?![酸塩])[\u4e00-\u9fff]{_SALT_END}")
+SALT_ACID_DROPPED = re.compile(rf"(?<=[\u30a1-\u30faー]塩){_SALT_END}")
+
+
 def _fix_drug_name(name: str) -> str:
     """Misreads inside a drug's name that its form makes certain."""
     name = re.sub(rf"[{SALT_MISREAD}](?=酸)", "塩", name)
     name = re.sub(rf"(?<=酸)[{SALT_MISREAD}]", "塩", name)
+    name = SALT_ACID_MISREAD.sub("酸塩", name)
+    name = SALT_ACID_DROPPED.sub("酸塩", name)
+    # A P read beside the D of an orally disintegrating form ("ハルナールDP錠",
+    # "メマリーOPD錠"): no form is called DP or PD.
+    name = re.sub(r"(?<=[\u30a1-\u30faーO])(?:DP|PD)(?=錠)", "D", name)
     # OD (orally disintegrating) read with a zero or two: "ランソプラゾール0D錠",
     # "塩酸塩00錠". No number stands right before 錠 in a drug's name (its
     # strength follows the form), so these are letters.
@@ -1272,9 +1286,9 @@ def parse_medications(v: Value) -> tuple[list[dict[str, str]], float]:
         # A μ lost or misread after a tablet or capsule ("S錠50g", "50&g"): no
         # tablet holds grams of a drug; powders (散, 顆粒) do and stay.
         read = name
-        # μ read as a Latin letter less like it ("50Hg", "50zg"): likely, not
-        # certain (mmHg follows an m, not a digit).
-        name = re.sub(r"(?<=\d)[Hhzsy]g(?![a-zA-Z])", "μg", name)
+        # μ read as a Latin letter or sign less like it ("50Hg", "50zg",
+        # "50xg", "50/g"): likely, not certain (mmHg follows an m, not a digit).
+        name = re.sub(r"(?<=\d)[Hhzsyx/]g(?![a-zA-Z])", "μg", name)
         # The form first: "0D鉄15mg" shows its OD only once 鉄 is 錠.
         name = MED_FORM_MISREAD.sub(lambda f: f[1] if f[1] in MED_FORMS else "錠", name)
         name = _fix_drug_name(name)
