@@ -13,7 +13,15 @@ from PIL import Image, ImageDraw
 from tests.drawing import font
 from transfer.ocr import calibrate
 from transfer.ocr.calibrate import calibrated
-from transfer.ocr.confirm import LEAST, agreed, comparable, holds, holds_number, value_text
+from transfer.ocr.confirm import (
+    LEAST,
+    agreed,
+    comparable,
+    holds,
+    holds_number,
+    holds_runs,
+    value_text,
+)
 from transfer.ocr.extract import Found
 from transfer.ocr.pipeline import _confirm_by_second_reading
 from transfer.ocr.types import Box, Quality
@@ -144,7 +152,16 @@ _STEPS = {"n": 100, "missing": 0.0, "steps": [[0.0, 0.1], [0.5, 0.6], [0.99, 0.9
 
 @pytest.fixture(autouse=True)
 def calibration(monkeypatch: pytest.MonkeyPatch) -> None:
-    table: dict[str, Any] = {path: _STEPS for path in ("clinic_name", "key_person.relation")}
+    table: dict[str, Any] = {
+        path: _STEPS
+        for path in (
+            "clinic_name",
+            "key_person.relation",
+            "vitals.temperature_c",
+            "age",
+            "birth_date",
+        )
+    }
     table["agreed"] = {"n": 100, "right": 98, "bound": 0.94}
     monkeypatch.setattr(calibrate, "_table", lambda: table)
     shown = calibrated("clinic_name", AMBER, layout="table", page_conf=0.9, quality=Quality())
@@ -170,6 +187,48 @@ def test_it_raises_an_amber_value_both_models_read(settings: Any) -> None:
         "clinic_name", AMBER, layout="table", page_conf=0.9, quality=Quality(), agreed=True
     )
     assert shown >= 0.9
+
+
+@pytest.mark.parametrize(("temperature", "age", "held"), [(36.4, 93, True), (36.0, 9, False)])
+def test_it_reads_a_temperature_and_an_age_again_and_holds_every_digit(
+    settings: Any, temperature: float, age: int, held: bool
+) -> None:
+    """Handwritten, these pass every range check when a digit was lost
+    (36・4 read as 36, 93 as 9): only a second reading of all of them counts."""
+    settings.KAKEHASHI_OCR_CELL_LANG = "Japanese"
+    settings.KAKEHASHI_OCR_LANG = "jpn"
+    gray, (vitals, age_box) = _page(["体温 36.4℃ 血圧 110/70", "年齢 93歳"])
+    found = {
+        "vitals.temperature_c": Found(temperature, AMBER, vitals),
+        "age": Found(age, AMBER, age_box),
+    }
+
+    _confirm_by_second_reading(gray, found, "Japanese", "table", 0.9, Quality())
+
+    assert found["vitals.temperature_c"].agreed is held
+    assert found["age"].agreed is held
+    assert holds_number("体温 36・4て", "36.4")
+
+
+def test_it_compares_dates_by_their_runs_of_digits_in_order() -> None:
+    assert holds_runs("生年月日 昭和5年4月10日", "5 年 4 月 10日")
+    assert not holds_runs("生年月日 昭和5年4月10日", "5 年 4 月 1日")  # a digit lost
+    assert not holds_runs("昭和5年4月10日", "4 月 10日 5年")
+    assert not holds_runs("93歳", "93")  # one number alone proves nothing
+
+
+@pytest.mark.parametrize(("read", "held"), [("5年4月10日", True), ("5年4月1日", False)])
+def test_it_reads_a_birth_date_again_as_printed(settings: Any, read: str, held: bool) -> None:
+    settings.KAKEHASHI_OCR_CELL_LANG = "Japanese"
+    settings.KAKEHASHI_OCR_LANG = "jpn"
+    gray, (line,) = _page(["生年月日 昭和5年4月10日"])
+    # The ISO value is not on the page; the text it was parsed from is.
+    iso = "1930-04-10" if held else "1930-04-01"
+    found = {"birth_date": Found(iso, AMBER, line, read)}
+
+    _confirm_by_second_reading(gray, found, "Japanese", "table", 0.9, Quality())
+
+    assert found["birth_date"].agreed is held
 
 
 def test_it_leaves_the_score_when_one_model_reads_everything(settings: Any) -> None:

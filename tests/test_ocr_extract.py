@@ -1079,6 +1079,8 @@ def test_it_takes_the_circled_era_when_the_other_printed_options_are_garbled() -
     found = extract([line], marks={"birth_era": ("昭和", 0.95, (0, 40, 40, 30))})
 
     assert found["birth_date"].value == "1932-11-17"
+    # The date as printed, for the second reading to compare (confirm.RUNS).
+    assert found["birth_date"].text == "昭和7年11月17日"
 
 
 def test_a_date_written_out_keeps_its_era_whatever_was_taken_for_a_circle() -> None:

@@ -54,8 +54,24 @@ CONFIRMABLE = frozenset(
     }
 )
 # Numbers: the same digits, read by both models as one run (separators
-# between digit groups aside).
-DIGITS = frozenset({"postal_code", "facility_phone", "key_person.phone", "insurance_number"})
+# between digit groups aside). A handwritten temperature or age passes every
+# range check when it lost a digit (36.4 read as 36.0 from "36・4", 9 of 93),
+# and the first reading's character confidences on handwriting say little.
+DIGITS = frozenset(
+    {
+        "postal_code",
+        "facility_phone",
+        "key_person.phone",
+        "insurance_number",
+        "vitals.temperature_c",
+        "age",
+    }
+)
+# Dates and times: the same runs of digits in the same order, compared on
+# the text as read (the value is an ISO date, the sheet may print an era's
+# year: 昭和11年8月28日). A day that lost a digit ("4 月 1日" for 10日) is
+# otherwise a valid date.
+RUNS = frozenset({"birth_date", "onset_time"})
 # Values shown below this are mostly wrong; a second reading would rarely
 # agree with them and costs time.
 LEAST = 0.4
@@ -140,6 +156,17 @@ def holds_number(read: str, value: str) -> bool:
     return wanted in re.findall(r"\d+", joined)
 
 
+def holds_runs(read: str, text: str) -> bool:
+    """Whether the second reading holds the runs of digits of a date or time
+    as read the first time, one after another: 5年4月10日 holds "5 年 4 月
+    10日" but not "5 年 4 月 1日"."""
+    wanted = re.findall(r"\d+", unicodedata.normalize("NFKC", text))
+    if len(wanted) < 2:
+        return False  # one number alone could be any of the page's
+    got = re.findall(r"\d+", unicodedata.normalize("NFKC", read))
+    return any(got[i : i + len(wanted)] == wanted for i in range(len(got) - len(wanted) + 1))
+
+
 def _kind(ch: str) -> str:
     """Digits or letters: kanji, kana and Latin letters run on within a word
     with no space between them (誤嚥, DNAR同意書), digits end it (山田花子090-…)."""
@@ -180,7 +207,8 @@ def agreed(
         # "TEL 0869-28-8234" puts the cut a digit or two late: its crop is
         # wider (a whole run of digits must still match, so a neighbour's
         # digits cannot make an agreement).
-        side = max(MARGIN, min(h, 60) * (NUMBER_SIDE if path in DIGITS else 1))
+        number = path in DIGITS or path in RUNS
+        side = max(MARGIN, min(h, 60) * (NUMBER_SIDE if number else 1))
         crop = gray[
             max(0, y - MARGIN) : min(height, y + h + MARGIN),
             max(0, x - side) : min(width, x + w + side),
@@ -197,6 +225,8 @@ def agreed(
         read = " ".join(s.text for s in _within(segments, top, top + crop.shape[0]))
         if path in DIGITS:
             ok = all(holds_number(read, item) for item in items)
+        elif path in RUNS:
+            ok = all(holds_runs(read, item) for item in items)
         else:
             ok = all(holds(read, item, others) for item in items)
         if ok:

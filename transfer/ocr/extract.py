@@ -873,7 +873,7 @@ def parse_birth(v: Value, today_iso: str | None) -> dict[str, Found]:
         # A person aged 7 or more was born in 昭和, not 令和 (begun in 2019).
         iso, p = parse_date_misread_era(date_text, "昭和" if int(age[1]) >= 7 else "令和")
     if iso:
-        out["birth_date"] = Found(iso, p, v.box)
+        out["birth_date"] = Found(iso, p, v.box, date_text)
     if age:
         years, pa = nz.parse_age(age[0])
         if years is not None:
@@ -1551,7 +1551,7 @@ def extract(
     def put_all(parsed: dict[str, Found], conf: float) -> None:
         # A value is no surer than the weakest character it was read from.
         for path, f in parsed.items():
-            put(path, Found(f.value, min(f.score, conf), f.box))
+            put(path, Found(f.value, min(f.score, conf), f.box, f.text))
 
     def first(field: str) -> Value | None:
         # An exactly printed label outranks a misread one, then reading order.

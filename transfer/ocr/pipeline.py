@@ -14,7 +14,7 @@ from django.conf import settings
 from . import glyphs
 from .calibrate import ILLEGIBLE_PAGE_CONF, LOW_PAGE_CONF, calibrated, never_green
 from .cells import read_table
-from .confirm import CONFIRMABLE, DIGITS, LEAST, agreed, value_text
+from .confirm import CONFIRMABLE, DIGITS, LEAST, RUNS, agreed, value_text
 from .digits import read_spaced_digits
 from .errors import OcrFailed
 from .extract import RELATIONS, Found, extract
@@ -148,16 +148,17 @@ def _confirm_by_second_reading(
     candidates: dict[str, tuple[object, Box]] = {}
     # In the record's order, so the stack (and Tesseract's reading of it) is
     # the same on every run; a set's order changes with the process.
-    for path in (p for p in FIELD_PATHS if p in CONFIRMABLE or p in DIGITS):
+    for path in (p for p in FIELD_PATHS if p in CONFIRMABLE or p in DIGITS or p in RUNS):
         f = found.get(path)
-        if f is None or f.box is None or f.broken:
+        if f is None or f.box is None or f.broken or (path in RUNS and not f.text):
             # A broken word: where both models read it alike, both misread
             # the same kanji (一都介助, 山本仲也: seeds 1000-1079, 7000-7059 and
             # dev had 3 such agreements, none right).
             continue
         shown = calibrated(path, f.score, layout=layout, page_conf=page_conf, quality=quality)
         if LEAST <= shown < 0.9:
-            candidates[path] = (f.value, f.box)
+            # A date is compared as printed (its digits), not as its ISO value.
+            candidates[path] = (f.text if path in RUNS else f.value, f.box)
     if not candidates:
         return  # nothing amber to confirm: no second reading
     try:
