@@ -231,6 +231,19 @@ def test_it_reads_a_birth_date_again_as_printed(settings: Any, read: str, held: 
     assert found["birth_date"].agreed is held
 
 
+def test_it_does_not_settle_a_disputed_birth_date_by_a_second_reading(settings: Any) -> None:
+    """The digits of 大正13年 read alike by both models say nothing of the
+    era circled, when the age printed says it was another."""
+    settings.KAKEHASHI_OCR_CELL_LANG = "Japanese"
+    settings.KAKEHASHI_OCR_LANG = "jpn"
+    gray, (line,) = _page(["生年月日 昭和5年4月10日"])
+    birth = Found("1930-04-10", AMBER, line, "昭和5年4月10日", disputed=True)
+
+    _confirm_by_second_reading(gray, {"birth_date": birth}, "Japanese", "table", 0.9, Quality())
+
+    assert not birth.agreed
+
+
 def test_it_leaves_the_score_when_one_model_reads_everything(settings: Any) -> None:
     settings.KAKEHASHI_OCR_CELL_LANG = "jpn"
     settings.KAKEHASHI_OCR_LANG = "jpn"

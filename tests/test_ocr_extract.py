@@ -1083,6 +1083,25 @@ def test_it_takes_the_circled_era_when_the_other_printed_options_are_garbled() -
     assert found["birth_date"].text == "昭和7年11月17日"
 
 
+@pytest.mark.parametrize(("age", "disputed"), [(86, False), (100, True)])
+def test_it_marks_an_age_and_a_birth_date_that_disagree_as_disputed(
+    age: int, disputed: bool
+) -> None:
+    from transfer.ocr.extract import extract
+
+    found = extract(
+        [
+            _line("記入日 2025年1月17日", 0),
+            _line("生年月日 昭和13年2月1日", 1),
+            _line(f"年齢 {age}歳", 2),
+        ]
+    )
+
+    assert found["birth_date"].value == "1938-02-01"
+    assert found["birth_date"].disputed is disputed
+    assert found["age"].disputed is disputed
+
+
 def test_a_date_written_out_keeps_its_era_whatever_was_taken_for_a_circle() -> None:
     from transfer.ocr.extract import extract
 

@@ -665,6 +665,11 @@ class Found:
     # A word broken inside a run of kanji (_check_wording): a misread the
     # other model may well share, so no second reading confirms it.
     broken: bool = False
+    # Another reading on the page contradicts it (the age and the birth
+    # date, an onset after the record was written): one of them is misread,
+    # and a second reading of the same print, which both models may misread
+    # alike, does not settle which.
+    disputed: bool = False
 
 
 # Katakana that OCR reads for the kanji they look like (夕方 as タ方, 脱力
@@ -1940,6 +1945,7 @@ def _check_onset_date(found: dict[str, Found]) -> None:
     if days < 0:
         onset.score = min(onset.score, 0.3)
         written.score = min(written.score, 0.3)
+        onset.disputed = written.disputed = True
     elif days <= 1:
         written.score = max(written.score, DATES_AGREE)
 
@@ -2208,6 +2214,7 @@ def _check_age(found: dict[str, Found]) -> None:
         return
     if not 0 <= expected <= 130:
         birth.score = min(birth.score, 0.3)
+        birth.disputed = True
         return
     age = found.get("age")
     derived = Found(expected, min(birth.score, written.score, 0.6), birth.box)
@@ -2220,6 +2227,7 @@ def _check_age(found: dict[str, Found]) -> None:
     elif age.value != expected:
         age.score = min(age.score, 0.3)
         birth.score = min(birth.score, 0.3)
+        age.disputed = birth.disputed = True
     else:
         # Read three times over (the age, the birth date, the record date)
         # and consistent: two digits misread into exactly the right age is
