@@ -417,6 +417,28 @@ def test_it_never_shows_a_value_that_cannot_have_been_printed_as_certain(
     assert cap_implausible(path, value, 0.98) == shown
 
 
+@pytest.mark.parametrize(
+    ("value", "layout", "page_conf", "shown"),
+    [
+        (36.0, "form", 0.9, 0.85),  # handwritten: 36・4 read as 36
+        (36.0, "table", 0.6, 0.85),  # a page read poorly
+        (36.4, "form", 0.9, 0.98),
+        (36.0, "table", 0.9, 0.98),  # printed and read well: as written
+        (37.0, "text", 0.95, 0.98),
+    ],
+)
+def test_it_doubts_a_whole_degree_read_from_handwriting(
+    value: float, layout: str, page_conf: float, shown: float
+) -> None:
+    from transfer.ocr.pipeline import cap_lost_tenth
+
+    confidence = cap_lost_tenth(
+        "vitals.temperature_c", value, 0.98, layout=layout, page_conf=page_conf
+    )
+    assert confidence == shown
+    assert cap_lost_tenth("vitals.spo2", 96, 0.98, layout="form", page_conf=0.9) == 0.98
+
+
 def _numeral(bars: int, letter: str = "") -> np.ndarray:
     """A printed Ⅱ/Ⅲ (bars joined by serifs) and, after a gap, an a or b as
     tall as the numeral (a b's stem, or an a blurred into a solid blob)."""

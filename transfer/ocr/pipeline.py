@@ -100,6 +100,9 @@ def extract_page(data: bytes) -> PageResult:
         else:
             confidence = cap_small_kana(path, f.value, confidence)
             confidence = cap_implausible(path, f.value, confidence)
+            confidence = cap_lost_tenth(
+                path, f.value, confidence, layout=layout, page_conf=page_conf
+            )
             confidence = cap_respelled(f.value, f.box, respelled, confidence)
             if path == "onset_time":
                 # A 午前/午後 put right by shape decided the hour, though the
@@ -210,6 +213,22 @@ def cap_implausible(path: str, value: object, confidence: float) -> float:
         low, high = EXTREME[path]
         if not low <= value <= high:
             return min(confidence, 0.85)
+    return confidence
+
+
+def cap_lost_tenth(
+    path: str, value: object, confidence: float, *, layout: str, page_conf: float
+) -> float:
+    """A body temperature is written to a tenth of a degree, and in
+    handwriting or on a page read poorly the tenth is small and often lost
+    (36・4 read as 36). There a whole number is not shown as certain: on
+    seeds 1000-3199, 18 of 72 such temperatures were wrong, against 10 of
+    507 read there with their tenth. Printed on a page read well, a whole
+    number is as it was written (1 wrong of 136)."""
+    if path != "vitals.temperature_c" or not isinstance(value, int | float):
+        return confidence
+    if (layout == "form" or page_conf < LOW_PAGE_CONF) and float(value).is_integer():
+        return min(confidence, 0.85)
     return confidence
 
 
