@@ -299,6 +299,11 @@ def test_it_reads_gannen_as_year_one(era: str, first_day: str) -> None:
         ("2:30 PM", (14, 30)),
         ("AM 9:05", (9, 5)),
         ("発症 14時30分頃", (14, 30)),
+        # Full-width digits printed apart, read with a space between them.
+        ("23 時4 0 分頃", (23, 40)),
+        ("午後8時1 5 分頃", (20, 15)),
+        ("1 5時3 0分", (15, 30)),
+        ("8時 5分", (8, 5)),
     ],
 )
 def test_it_parses_times(raw: str, expected: tuple[int, int]) -> None:
@@ -344,6 +349,7 @@ def test_it_rejects_impossible_times(raw: str) -> None:
         ("R6.2.12 17:10", "2024-02-12T17:10"),
         ("令和6年2月12日午後5時10分", "2024-02-12T17:10"),
         ("２０２４／０２／１２　１４：３０", "2024-02-12T14:30"),
+        ("令和 7 年 2 月 13日 23 時4 0 分頃", "2025-02-13T23:40"),
     ],
 )
 def test_it_parses_datetimes(raw: str, expected: str) -> None:

@@ -463,6 +463,10 @@ _RE_TIME = re.compile(
 )
 
 
+_SPACED_MINUTE = re.compile(r"(?<=時)\s*(\d)\s+(\d)(?=\s*分)")
+_SPACED_HOUR = re.compile(r"(?<![\d.:/])(\d)\s+(\d)(?=\s*時)")
+
+
 # 午 and one character other than 前/後 (the second kanji of 午前/午後
 # misread), as it stands just before the hour; respell.py puts it right.
 MISREAD_MERIDIEM = r"午([^前後\s\d])"
@@ -484,6 +488,10 @@ def parse_time(s: str) -> Parsed[tuple[int, int]]:
     午前13時 is contradictory (→ None).
     """
     text, repaired = _prep_numeric(s)
+    # Full-width digits printed apart and read with a space between them
+    # ("23 時4 0 分頃"): the minute is 40, not 4 followed by a stray 0.
+    text = _SPACED_MINUTE.sub(r"\1\2", text)
+    text = _SPACED_HOUR.sub(r"\1\2", text)
     m = _RE_TIME.search(text)
     if m is None:
         return NOTHING
