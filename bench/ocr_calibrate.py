@@ -14,6 +14,8 @@
    non-decreasing from the right, so a higher raw score never gets a lower
    confidence and no block claims more than its own evidence allows.
    A field that was not found gets the bound of "the sheet really had none".
+   Values the pipeline's caps keep below green anyway (an age under 40, a
+   small kana in a name …: never_shown_green) are left out of the fit.
 4. Readings the second model agreed on (transfer/ocr/confirm.py) get a
    table of their own: per field with at least MIN_KEY of them, else all
    fields together, one Wilson lower bound each. The single reading's table
