@@ -289,19 +289,12 @@ def never_shown_green(path: str, value: Any, pred: dict[str, Any]) -> bool:
     bounds down. (A kanji put right by shape, cap_respelled, cannot be told
     from the saved prediction and stays in; so do pages never shown green,
     which the page bands already set apart.)"""
-    from transfer.ocr.pipeline import cap_implausible, cap_lost_tenth, cap_small_kana
+    from transfer.ocr.pipeline import cap_value
 
     if value is None:
         return False
     page = {"layout": pred.get("layout", ""), "page_conf": pred.get("page_conf", 0.0)}
-    return (
-        min(
-            cap_small_kana(path, value, 1.0),
-            cap_implausible(path, value, 1.0),
-            cap_lost_tenth(path, value, 1.0, **page),
-        )
-        < 0.9
-    )
+    return cap_value(path, value, 1.0, **page) < 0.9
 
 
 def check_bars(fields: dict[str, Any], seeds: list[int], scorer: Any) -> None:
@@ -309,9 +302,9 @@ def check_bars(fields: dict[str, Any], seeds: list[int], scorer: Any) -> None:
 
     Decided as the pipeline decides: ``calibrated`` (here with the given fit
     and bar; a photo with a quality problem is never green), then
-    ``cap_small_kana``, ``cap_implausible`` and ``cap_lost_tenth``."""
+    the value caps (``pipeline.cap_value``)."""
     from transfer.ocr.calibrate import calibrated
-    from transfer.ocr.pipeline import cap_implausible, cap_lost_tenth, cap_small_kana
+    from transfer.ocr.pipeline import cap_value
     from transfer.ocr.types import Quality
 
     bars = (0.80, 0.82, 0.85, 0.88, 0.90, 0.92)
@@ -341,15 +334,8 @@ def check_bars(fields: dict[str, Any], seeds: list[int], scorer: Any) -> None:
                     table=fields,
                     bar=bar,
                 )
-                confidence = cap_small_kana(key, value, confidence)
-                confidence = cap_lost_tenth(
-                    key,
-                    value,
-                    confidence,
-                    layout=pred.get("layout", ""),
-                    page_conf=pred.get("page_conf", 0.0),
-                )
-                if cap_implausible(key, value, confidence) >= 0.9:
+                page = {"layout": pred.get("layout", ""), "page_conf": pred.get("page_conf", 0.0)}
+                if cap_value(key, value, confidence, **page) >= 0.9:
                     green[bar].append(ok)
     print(f"held out: {len(seeds)} sheets, {pairs} (sheet, field) pairs")
     print(f"{'bar':>5s} {'coverage':>9s} {'precision':>10s} {'wrong':>6s}")

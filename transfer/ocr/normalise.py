@@ -734,7 +734,7 @@ def parse_insurance_number(s: str) -> Parsed[str]:
 
 _TEMP_MIN, _TEMP_MAX = 30.0, 43.0
 _TENTH = Decimal("0.1")
-_RE_TEMP_DEC = re.compile(r"(?<![\d.,])(\d{2})\s*(?:([.,・·])\s*(\d{1,2})|(-)\s*(\d))(?!\d)")
+_RE_TEMP_DEC = re.compile(r"(?<![\d.,])(\d{2})\s*(?:([.,・·])\s*(\d{1,2})|-\s*(\d))(?!\d)")
 _RE_TEMP_SPACE = re.compile(r"(?<![\d.,])(\d{2}) (\d)(?=\s*(?:°|度|C|$))")
 _RE_TEMP_INT = re.compile(r"(?<![\d.,])(\d{2,3})(?![\d.,])")
 
@@ -752,7 +752,7 @@ def parse_temperature(s: str) -> Parsed[float]:
     if m is not None:
         # Half-up from the written digits: float rounding would turn 36.55 into 36.5.
         # A hyphen is a point only before a single digit: 36-37 is no 36.4.
-        decimals = m.group(3) or m.group(5)
+        decimals = m.group(3) or m.group(4)
         value = float(Decimal(f"{m.group(1)}.{decimals}").quantize(_TENTH, ROUND_HALF_UP))
         p = 1.0 if m.group(2) == "." else 0.85
     elif (m := _RE_TEMP_SPACE.search(text)) is not None:

@@ -98,11 +98,7 @@ def extract_page(data: bytes) -> PageResult:
         if f is None:
             fields[path] = FieldValue(empty_value(path), confidence)
         else:
-            confidence = cap_small_kana(path, f.value, confidence)
-            confidence = cap_implausible(path, f.value, confidence)
-            confidence = cap_lost_tenth(
-                path, f.value, confidence, layout=layout, page_conf=page_conf
-            )
+            confidence = cap_value(path, f.value, confidence, layout=layout, page_conf=page_conf)
             confidence = cap_respelled(f.value, f.box, respelled, confidence)
             if path == "onset_time":
                 # A 午前/午後 put right by shape decided the hour, though the
@@ -187,6 +183,18 @@ def _confirm_by_second_reading(
 
 
 PHONES = ("facility_phone", "key_person.phone")
+
+
+def cap_value(
+    path: str, value: object, confidence: float, *, layout: str, page_conf: float
+) -> float:
+    """The caps a value's own shape puts on its confidence, whatever the
+    calibration says (small kana, implausible values, a lost tenth). One
+    place, so bench/ocr_calibrate.py leaves out of its fit and checks
+    exactly what the pipeline caps."""
+    confidence = cap_small_kana(path, value, confidence)
+    confidence = cap_implausible(path, value, confidence)
+    return cap_lost_tenth(path, value, confidence, layout=layout, page_conf=page_conf)
 
 
 def cap_implausible(path: str, value: object, confidence: float) -> float:
